@@ -1,0 +1,74 @@
+"""The root ``crmml`` command: one sub-app per stage, merged at the top level.
+
+The CLI is thin: each command parses arguments, loads config, calls a stage function and
+prints a summary. User mistakes become one line per problem and a non-zero exit, never a
+traceback (see :class:`crmml.errors.CrmmlError`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from crmml.errors import CrmmlError
+
+app = typer.Typer(
+    name="crmml",
+    help="crmml: churn, repurchase and lead-score models from CRM exports, "
+    "explained, audited and served.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+err_console = Console(stderr=True)
+
+
+def _register() -> None:
+    # Imported here so `crmml --help` stays one code path and stage CLIs stay in their stage.
+    from features.cli import app as features_app
+
+    app.add_typer(features_app)
+    for module in ("training.cli", "evaluation.cli", "serving.cli"):
+        try:
+            sub = __import__(module, fromlist=["app"])
+        except ModuleNotFoundError as exc:
+            if exc.name == module:  # the stage has no CLI yet
+                continue
+            raise
+        app.add_typer(sub.app)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: run the app, turning user-facing errors into clean messages."""
+    try:
+        app(standalone_mode=False)
+    except CrmmlError as exc:
+        for line in exc.lines():
+            err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
