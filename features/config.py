@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,15 @@ class ChurnConfig(_Strict):
     window_days: int = Field(90, gt=0, description="prediction window after the snapshot")
     lookback_days: int = Field(365, gt=0, description="a customer is active if they paid in it")
     include_subscriptions: bool = True
+    definition: Literal["orders_or_subscription", "orders", "subscription_aware"] = Field(
+        "orders_or_subscription",
+        description="orders_or_subscription: no paid order in the window OR a subscription "
+        "cancelled/ended without renewal in it; orders: no paid order only; subscription_aware: "
+        "customers with a live subscription churn only when it ends, others when they stop paying",
+    )
+    renewal_grace_days: int = Field(
+        30, ge=0, description="a subscription starting this soon after another ends renews it"
+    )
 
 
 class RepurchaseConfig(_Strict):

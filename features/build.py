@@ -1,0 +1,297 @@
+"""Point-in-time training sets: (entity, snapshot) rows, features up to it, labels after it.
+
+``build_training_sets`` is the stage function behind ``crmml features``; ``snapshot_features``
+is the one feature code path, used by the builder for every snapshot, by the point-in-time
+property test and by serving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crmml.errors import CrmmlError
+from features import labels as lb
+from features.config import FeaturesConfig
+from features.contract import (
+    AS_OF,
+    ENTITY_ID,
+    FEATURE_VERSION,
+    LABEL,
+    TASK_REQUIREMENTS,
+    TASKS,
+    buildable_tasks,
+)
+from features.customer_features import SENSITIVE as CUSTOMER_SENSITIVE
+from features.customer_features import customer_features, customer_specs
+from features.events import Prepared, prepare
+from features.exports import Exports
+from features.lead_features import SENSITIVE as LEAD_SENSITIVE
+from features.lead_features import lead_features, lead_specs
+from features.output import write_training_sets
+from features.privacy import load_key, pseudonymize
+from features.snapshots import snapshot_dates
+
+ENTITY_KEY = "entity_key"
+MERGE_MAP_FILE = "merge_map.json"
+ID_MAP_FILE = "id_map.parquet"
+ENTITY = {"churn": "customer", "repurchase": "customer", "lead_score": "lead"}
+
+
+def _specs(task: str, config: FeaturesConfig):
+    return lead_specs(config) if task == "lead_score" else customer_specs(config)
+
+
+def _sensitive(task: str) -> tuple[str, ...]:
+    return LEAD_SENSITIVE if task == "lead_score" else CUSTOMER_SENSITIVE
+
+
+class _Features:
+    """Feature frames of all entities per (entity kind, date), computed once per build."""
+
+    def __init__(self, prep: Prepared, config: FeaturesConfig):
+        self.prep, self.config, self._cache = prep, config, {}
+
+    def __call__(self, task: str, snapshot: date) -> pd.DataFrame:
+        key = (ENTITY[task], snapshot)
+        if key not in self._cache:
+            fn = lead_features if task == "lead_score" else customer_features
+            frame = fn(self.prep, snapshot=snapshot, config=self.config)
+            expected = [s.name for s in _specs(task, self.config)] + list(_sensitive(task))
+            if list(frame.columns) != expected:  # the registry and the code must not drift
+                raise RuntimeError(f"{task}: feature columns {list(frame.columns)} != specs")
+            self._cache = {k: v for k, v in self._cache.items() if k[1] == snapshot}
+            self._cache[key] = frame
+        return self._cache[key]
+
+
+def _rows(prep: Prepared, feats: _Features, task: str, snapshot: date, config: FeaturesConfig):
+    mask = lb.eligible(prep, task=task, snapshot=snapshot, config=config)
+    frame = feats(task, snapshot).loc[mask]
+    frame.insert(0, AS_OF, pd.Timestamp(snapshot).as_unit("ns"))
+    return np.flatnonzero(mask), frame
+
+
+def snapshot_features(
+    exports: Exports,
+    *,
+    task: str,
+    snapshot: date,
+    config: FeaturesConfig | None = None,
+    prepared: Prepared | None = None,
+) -> pd.DataFrame:
+    """Features of the task's eligible entities at ``snapshot``, from data on or before it.
+
+    Returns a frame indexed by the canonical raw id (``entity_key``; pseudonymise before it
+    leaves the operator) with ``as_of``, the feature columns and the ``sensitive__*`` columns.
+    ``prepared`` (from :func:`features.events.prepare`) skips re-indexing the export.
+    """
+    config = config or FeaturesConfig()
+    prep = prepared or prepare(exports, renewal_grace_days=config.churn.renewal_grace_days)
+    codes, frame = _rows(prep, _Features(prep, config), task, snapshot, config)
+    ids = prep.lead_ids if ENTITY[task] == "lead" else prep.customer_ids
+    frame.index = pd.Index(ids[codes], name=ENTITY_KEY, dtype="string")
+    return frame
+
+
+def _resolve_tasks(exports: Exports, tasks: list[str] | None) -> list[str]:
+    present = {t for t in exports.tables if exports.has(t)}
+    if not tasks:
+        found = buildable_tasks(present)
+        if not found:
+            raise CrmmlError(
+                f"{exports.source_dir or 'export'}: no task can be built: churn and repurchase "
+                "need an orders table, lead_score a leads table"
+            )
+        return found
+    problems = []
+    for t in tasks:
+        if t not in TASKS:
+            problems.append(f"--tasks: unknown task {t!r}; expected one of {', '.join(TASKS)}")
+        elif missing := [r for r in TASK_REQUIREMENTS[t] if r not in present]:
+            problems.append(f"--tasks {t}: needs table(s) {missing}, not found in the export")
+    if problems:
+        raise CrmmlError("; ".join(problems), problems=problems)
+    return list(dict.fromkeys(tasks))
+
+
+def data_hash(exports: Exports, config: FeaturesConfig, snapshots: dict[str, list[str]]) -> str:
+    """sha256 over the sorted input file hashes, the config JSON, as-of and snapshot dates."""
+    h = hashlib.sha256()
+    for name, digest in sorted(exports.file_hashes.items()):
+        h.update(f"{name}={digest}\n".encode())
+    h.update(json.dumps(config.model_dump(mode="json"), sort_keys=True).encode())
+    h.update(str(exports.as_of).encode())
+    h.update(json.dumps(snapshots, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _id_maps(exports: Exports, prep: Prepared, cust_ps: np.ndarray, lead_ps: np.ndarray):
+    canonical = pd.Series(cust_ps, index=prep.customer_ids.astype(object))
+    merge = {str(k): str(v) for k, v in exports.merge_map.items() if str(v) in canonical.index}
+    raw_ids = list(prep.customer_ids) + list(merge)
+    canon_ids = list(prep.customer_ids) + list(merge.values())
+    customers = pd.DataFrame(
+        {
+            "pseudonym": canonical.reindex(canon_ids).to_numpy(),
+            "raw_id": raw_ids,
+            "canonical_id": canon_ids,
+            "kind": "customer",
+        }
+    )
+    leads = pd.DataFrame(
+        {
+            "pseudonym": lead_ps,
+            "raw_id": list(prep.lead_ids),
+            "canonical_id": list(prep.lead_ids),
+            "kind": "lead",
+        }
+    )
+    id_map = pd.concat([customers, leads], ignore_index=True).astype("string")
+    merge_json = dict(zip(customers["raw_id"], customers["pseudonym"], strict=True))
+    return merge_json, id_map
+
+
+def _pairs(tasks: list[str], as_of: date, snapshots: int, every: str, config: FeaturesConfig):
+    dates = {
+        t: snapshot_dates(
+            as_of, snapshots=snapshots, every=every, window_days=lb.window_days(t, config)
+        )
+        for t in tasks
+    }
+    # Date-major order: churn and repurchase share customer features of one date.
+    pairs = sorted({(d, t) for t in tasks for d in dates[t]}, key=lambda p: (p[0], p[1]))
+    return dates, pairs
+
+
+def build_training_sets(
+    exports: Exports,
+    *,
+    out: Path,
+    snapshots: int = 12,
+    every: str = "1M",
+    config: FeaturesConfig | None = None,
+    tasks: list[str] | None = None,
+    progress: bool = False,
+    key: bytes | None = None,
+) -> dict:
+    """Build every buildable task (or ``tasks``) and write them to ``out`` atomically.
+
+    Training rows are (entity, snapshot) for ``snapshots`` dates ``every`` apart whose label
+    window ends on or before the export's as-of (see :mod:`features.snapshots`); the scoring set
+    is built at the as-of itself. Writes ``<task>.parquet``, ``<task>.scoring.parquet``,
+    ``manifest.json``, ``merge_map.json`` and the operator-private ``id_map.parquet``.
+
+    Returns
+    -------
+    dict
+        The manifest as written.
+    """
+    config = config or FeaturesConfig()
+    tasks = _resolve_tasks(exports, tasks)
+    key = key or load_key()
+    as_of = exports.as_of
+    prep = prepare(exports, renewal_grace_days=config.churn.renewal_grace_days)
+    feats = _Features(prep, config)
+    dates, pairs = _pairs(tasks, as_of, snapshots, every, config)
+    pairs += [(as_of, t) for t in tasks]  # the scoring snapshot, last
+    cust_ps = pseudonymize(pd.Series(prep.customer_ids, dtype="string"), key=key, kind="customer")
+    lead_ps = pseudonymize(pd.Series(prep.lead_ids, dtype="string"), key=key, kind="lead")
+    pseud = {"customer": cust_ps.to_numpy(dtype=object), "lead": lead_ps.to_numpy(dtype=object)}
+    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in tasks}
+    scoring: dict[str, pd.DataFrame] = {}
+    with _progress(progress, len(pairs)) as advance:
+        for i, (snap, task) in enumerate(pairs):
+            codes, frame = _rows(prep, feats, task, snap, config)
+            frame.insert(0, ENTITY_ID, pd.array(pseud[ENTITY[task]][codes], dtype="string"))
+            if i < len(pairs) - len(tasks):
+                y = lb.labels(prep, task=task, snapshot=snap, config=config)
+                frame[LABEL] = y[codes]
+                parts[task].append(frame.reset_index(drop=True))
+            else:
+                scoring[task] = frame.reset_index(drop=True)
+            advance(f"{task} @ {snap}")
+    frames, skipped = {}, {}
+    for task in tasks:
+        train = pd.concat(parts[task], ignore_index=True)
+        if train.empty:
+            skipped[task] = (
+                f"no eligible {ENTITY[task]}s at any snapshot from {dates[task][0]} to "
+                f"{dates[task][-1]}: the export's history is shorter than the snapshots need "
+                "(try fewer --snapshots or a smaller --every)"
+            )
+            continue
+        frames[task] = (train, scoring[task])
+    if not frames:
+        problems = [f"{t}: {r}" for t, r in skipped.items()]
+        raise CrmmlError("; ".join(problems), problems=problems)
+    merge_json, id_map = _id_maps(exports, prep, pseud["customer"], pseud["lead"])
+    manifest = _manifest(exports, config, frames, dates, skipped, snapshots, every)
+    return write_training_sets(
+        Path(out),
+        frames=frames,
+        manifest=manifest,
+        extra_files={
+            MERGE_MAP_FILE: json.dumps(merge_json, ensure_ascii=False).encode("utf-8"),
+            ID_MAP_FILE: id_map,
+        },
+    )
+
+
+def _manifest(exports, config, frames, dates, skipped, snapshots, every) -> dict:
+    snaps = {t: [d.isoformat() for d in ds] for t, ds in dates.items()}
+    return {
+        "feature_version": FEATURE_VERSION,
+        "source": "events",
+        "as_of": exports.as_of.isoformat(),
+        "split": "time",
+        "timezone": config.timezone,
+        "data_hash": data_hash(exports, config, snaps),
+        "inputs": dict(sorted(exports.file_hashes.items())),
+        "quality": exports.quality,
+        "merge_map_file": MERGE_MAP_FILE,
+        "id_map_file": ID_MAP_FILE,
+        "private_files": [MERGE_MAP_FILE, ID_MAP_FILE],
+        "privacy": "entity_id is a keyed HMAC pseudonym; merge_map.json and id_map.parquet map "
+        "raw CRM ids to pseudonyms: operator-private, never log them to MLflow or share them",
+        "snapshot_every": every,
+        "snapshot_count": snapshots,
+        "config": config.model_dump(mode="json"),
+        "skipped": skipped,
+        "tasks": {
+            t: {
+                "entity": ENTITY[t],
+                "window_days": lb.window_days(t, config),
+                "features": [s.manifest_entry(t) for s in _specs(t, config)],
+                "sensitive": list(_sensitive(t)),
+                "drop_after_outcome": [],
+            }
+            for t in frames
+        },
+    }
+
+
+class _progress:
+    """A rich progress bar over (task, snapshot) steps, or nothing."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total, self._bar = enabled, total, None
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda label: None
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True)
+        self._bar.start()
+        task = self._bar.add_task("building features", total=self.total)
+        return lambda label: self._bar.update(task, advance=1, description=label)
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,299 @@
+"""Customer features at one snapshot (churn and repurchase share them).
+
+Every value uses only rows dated on or before the snapshot: event tables are sliced with
+``EventTable.span(..., S)``. Contacts carry no date in the export contract, so contact counts
+are the export's current state (documented limitation). Subscription ``end_date`` is read as the
+contracted term end, known when the subscription was signed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from features.config import FeaturesConfig
+from features.contract import CHANNELS, SENSITIVE_PREFIX
+from features.events import Prepared, to_day
+from features.specs import FeatureSpec, cat, num
+from features.event_tables import EVENT_GROUPS
+
+AGE_BANDS = ("<25", "25-34", "35-44", "45-54", "55+")
+COMPANY_ATTRIBUTES = ("industry", "region", "city", "company_size", "segment")
+SENSITIVE = tuple(SENSITIVE_PREFIX + a for a in ("gender", "age", "age_band"))
+_LAST90 = 90
+_SAT_DAYS = 365
+_NEG = {"churn": -1, "repurchase": 1}  # more activity: less churn, more repurchase
+_POS = {"churn": 1, "repurchase": -1}
+
+
+def customer_specs(config: FeaturesConfig) -> list[FeatureSpec]:
+    """The registry of customer features, in column order (depends on the lookbacks)."""
+    specs = [
+        num(
+            "days_since_last_order",
+            "Days since the last paid order",
+            "no paid order in {value:.0f} days",
+            **_POS,
+        )
+    ]
+    for lb in config.lookbacks_days:
+        specs += [
+            num(
+                f"orders_{lb}d",
+                f"Paid orders in the last {lb} days",
+                f"{{value:.0f}} paid orders in the last {lb} days",
+                **_NEG,
+            ),
+            num(
+                f"spend_{lb}d",
+                f"Amount of paid orders in the last {lb} days",
+                f"spent {{value:,.0f}} in the last {lb} days",
+                **_NEG,
+            ),
+        ]
+    specs += [
+        num("orders_total", "Paid orders since the first order", "{value:.0f} paid orders in all"),
+        num("spend_total", "Amount of all paid orders", "spent {value:,.0f} in all"),
+        num("avg_order_value", "Average paid order amount", "average order of {value:,.0f}"),
+        num(
+            "spend_trend_90d",
+            "Spend in the last 90 days minus the 90 days before",
+            "spend changed by {value:+,.0f} versus the previous 90 days",
+            **_NEG,
+        ),
+        num(
+            "refunds_365d",
+            "Refunded or cancelled orders in the last 365 days",
+            "{value:.0f} refunded or cancelled orders in a year",
+        ),
+        num(
+            "refund_share_365d",
+            "Share of orders refunded or cancelled in the last 365 days",
+            "{value:.0%} of orders refunded or cancelled",
+        ),
+        num(
+            "category_breadth",
+            "Distinct product categories bought",
+            "bought from {value:.0f} product categories",
+        ),
+        num(
+            "tenure_days",
+            "Days since the customer was created (or first ordered)",
+            "customer for {value:.0f} days",
+        ),
+        num(
+            "has_subscription",
+            "A subscription is live (1) or not (0)",
+            "live subscription: {value:.0f}",
+        ),
+        cat(
+            "subscription_plan",
+            "Plan of the live subscription ('none' without one)",
+            "plan {value}",
+        ),
+        num(
+            "subscription_fee", "Monthly fee of the live subscription", "monthly fee {value:,.0f}"
+        ),
+        num(
+            "subscription_days_to_end",
+            "Days until the live subscription's term ends",
+            "subscription ends in {value:.0f} days",
+        ),
+    ]
+    specs += [
+        num(
+            f"tickets_{lb}d",
+            f"Support tickets opened in the last {lb} days",
+            f"{{value:.0f}} support tickets in the last {lb} days",
+        )
+        for lb in config.lookbacks_days
+    ]
+    specs += [
+        num("open_tickets", "Support tickets open at the snapshot", "{value:.0f} open tickets"),
+        num(
+            "satisfaction_365d",
+            "Mean satisfaction of tickets closed in the last 365 days",
+            "mean ticket satisfaction {value:.1f}",
+            churn=-1,
+        ),
+    ]
+    specs += [
+        num(
+            f"activities_{ch}_90d",
+            f"Activities by {ch} in the last 90 days",
+            f"{{value:.0f}} {ch} activities in the last 90 days",
+        )
+        for ch in CHANNELS
+    ]
+    specs += [
+        num(
+            "days_since_last_activity",
+            "Days since the last sales or service activity",
+            "no activity in {value:.0f} days",
+            churn=1,
+        ),
+        num(
+            "campaign_events_90d",
+            "Campaign events in the last 90 days",
+            "{value:.0f} campaign interactions in 90 days",
+            **_NEG,
+        ),
+    ]
+    specs += [
+        num(
+            f"campaign_{g}_90d",
+            f"Campaign events of type {'/'.join(t)} in the last 90 days",
+            f"{{value:.0f}} campaign {g} events in 90 days",
+        )
+        for g, t in EVENT_GROUPS.items()
+    ]
+    specs += [
+        cat(a, f"Company {a.replace('_', ' ')}", f"{a.replace('_', ' ')} is {{value}}")
+        for a in COMPANY_ATTRIBUTES
+    ]
+    specs += [
+        num("contacts", "Known contacts at the company", "{value:.0f} known contacts"),
+        num(
+            "has_decision_maker",
+            "A decision maker is among the contacts (1) or not (0)",
+            "decision maker known: {value:.0f}",
+            churn=-1,
+        ),
+    ]
+    return specs
+
+
+def _last_day(n: int, code: np.ndarray, day: np.ndarray) -> np.ndarray:
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, code, day)
+    last[np.isinf(last)] = np.nan
+    return last
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """Age bands ``<25, 25-34, 35-44, 45-54, 55+`` (string dtype, missing stays missing)."""
+    bands = pd.cut(age, [-np.inf, 25, 35, 45, 55, np.inf], right=False, labels=list(AGE_BANDS))
+    return bands.astype("string")
+
+
+def _subscription_columns(prep: Prepared, s: int) -> dict[str, np.ndarray]:
+    n = len(prep.customer_ids)
+    subs = prep.subscriptions
+    live = subs[
+        (subs["start"] <= s) & ~(subs["end"] < s) & ~(subs["cancelled"] <= s)
+    ].drop_duplicates("code", keep="last")  # sorted by (code, start): the latest live one
+    code = live["code"].to_numpy("int64")
+    plan = np.full(n, "none", dtype=object)
+    plan[code] = live["plan"].fillna("unknown").to_numpy(dtype=object)
+    has, fee, to_end = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
+    has[code] = 1.0
+    fee[code] = live["fee"].to_numpy(float)
+    to_end[code] = live["end"].to_numpy(float) - s
+    return {
+        "has_subscription": has,
+        "subscription_plan": plan,
+        "subscription_fee": fee,
+        "subscription_days_to_end": to_end,
+    }
+
+
+def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig) -> pd.DataFrame:
+    """Features of every customer of the export at ``snapshot`` (rows follow ``customer_ids``).
+
+    Includes the ``sensitive__*`` columns; eligibility is decided elsewhere (labels module).
+    """
+    s = to_day(snapshot)
+    n = len(prep.customer_ids)
+    o = prep.orders
+    cols: dict[str, object] = {}
+    hist = o.span(-np.inf, s)
+    paid_rows = np.flatnonzero(o.cols["paid"][hist] > 0)
+    last = _last_day(n, o.code[hist][paid_rows], o.day[hist][paid_rows])
+    cols["days_since_last_order"] = s - last
+    for lb in config.lookbacks_days:
+        rows = o.span(s - lb, s)
+        cols[f"orders_{lb}d"] = o.count(n, rows, o.cols["paid"])
+        cols[f"spend_{lb}d"] = o.count(n, rows, o.cols["paid_amount"])
+    orders_total = o.count(n, hist, o.cols["paid"])
+    spend_total = o.count(n, hist, o.cols["paid_amount"])
+    cols["orders_total"], cols["spend_total"] = orders_total, spend_total
+    cols["avg_order_value"] = _ratio(spend_total, orders_total)
+    cols["spend_trend_90d"] = o.count(n, o.span(s - _LAST90, s), o.cols["paid_amount"]) - o.count(
+        n, o.span(s - 2 * _LAST90, s - _LAST90), o.cols["paid_amount"]
+    )
+    year = o.span(s - 365, s)
+    refunds = o.count(n, year, o.cols["refund"])
+    cols["refunds_365d"] = refunds
+    cols["refund_share_365d"] = _ratio(refunds, o.count(n, year))
+    cat_code, paid = o.cols["cat"][hist], o.cols["paid"][hist] > 0
+    keys = np.unique(
+        o.code[hist][paid & (cat_code >= 0)] * np.int64(1 << 20) + cat_code[paid & (cat_code >= 0)]
+    )
+    cols["category_breadth"] = np.bincount(keys >> 20, minlength=n).astype("float64")
+    first = np.where(prep.customer_first_order <= s, prep.customer_first_order, np.nan)
+    start = np.where(prep.customer_created <= s, prep.customer_created, first)
+    cols["tenure_days"] = s - start
+    cols.update(_subscription_columns(prep, s))
+
+    t = prep.tickets
+    for lb in config.lookbacks_days:
+        cols[f"tickets_{lb}d"] = t.count(n, t.span(s - lb, s))
+    t_hist = t.span(-np.inf, s)
+    still_open = ~(t.cols["closed"][t_hist] <= s)
+    cols["open_tickets"] = np.bincount(t.code[t_hist][still_open], minlength=n).astype(float)
+    rows = t.span(s - _SAT_DAYS, s)
+    rated = (t.cols["closed"][rows] <= s) & ~np.isnan(t.cols["satisfaction"][rows])
+    code = t.code[rows][rated]
+    sat_sum = np.bincount(code, weights=t.cols["satisfaction"][rows][rated], minlength=n)
+    cols["satisfaction_365d"] = _ratio(sat_sum, np.bincount(code, minlength=n).astype(float))
+
+    a = prep.customer_activities
+    rows = a.span(s - _LAST90, s)
+    for i, ch in enumerate(CHANNELS):
+        mask = a.cols["channel"][rows] == i
+        cols[f"activities_{ch}_90d"] = np.bincount(a.code[rows][mask], minlength=n).astype(float)
+    a_hist = a.span(-np.inf, s)
+    cols["days_since_last_activity"] = s - _last_day(n, a.code[a_hist], a.day[a_hist])
+
+    c = prep.customer_campaign
+    rows = c.span(s - _LAST90, s)
+    cols["campaign_events_90d"] = c.count(n, rows)
+    for i, g in enumerate(EVENT_GROUPS):
+        mask = c.cols["group"][rows] == i
+        cols[f"campaign_{g}_90d"] = np.bincount(c.code[rows][mask], minlength=n).astype(float)
+
+    for attr in COMPANY_ATTRIBUTES:
+        cols[attr] = _string(prep.customers, attr, n)
+    cols["contacts"], cols["has_decision_maker"] = prep.contacts, prep.decision_maker
+    out = pd.DataFrame(cols)
+    for name in out.columns:
+        categorical = name in COMPANY_ATTRIBUTES or name == "subscription_plan"
+        out[name] = out[name].astype("string" if categorical else "float64")
+    return pd.concat([out, _sensitive(prep, snapshot, n)], axis=1)
+
+
+def _string(frame: pd.DataFrame, col: str, n: int) -> pd.Series:
+    if col not in frame:
+        return pd.Series(pd.NA, index=range(n), dtype="string")
+    return frame[col].astype("string").reset_index(drop=True)
+
+
+def _sensitive(prep: Prepared, snapshot: date, n: int) -> pd.DataFrame:
+    cust = prep.customers
+    birth = (
+        pd.to_numeric(cust["birth_year"], errors="coerce").astype("float64").reset_index(drop=True)
+        if "birth_year" in cust
+        else pd.Series(np.nan, index=range(n))
+    )
+    age = snapshot.year - birth
+    band = age_band(age).fillna(_string(cust, "age_band", n))
+    return pd.DataFrame(
+        {SENSITIVE[0]: _string(cust, "gender", n), SENSITIVE[1]: age, SENSITIVE[2]: band}
+    )

@@ -1,0 +1,115 @@
+"""Who is in a snapshot (eligibility) and what happened after it (labels), per task.
+
+Eligibility reads only data on or before the snapshot ``s``; labels read the window
+``(s, s + window_days]``. Customers with a known ``created_at`` after ``s`` are never eligible;
+without a customers table the customers are the ids seen in orders.
+
+Leads: the export holds no disqualification date, so a disqualified lead counts as open while
+it is recent (``lead_score.recent_days`` after creation), like any lead that did not convert,
+and gets label 0. Guessing the date from its last activity would let events after ``s`` change
+who is in the snapshot at ``s``. A lead marked converted without ``converted_at`` has unknown
+timing and is left out. In the scoring snapshot (at the export's as-of), disqualified leads are
+left out: their status is known then.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from features.config import FeaturesConfig
+from features.events import Prepared, to_day
+
+
+def _created_by(prep: Prepared, s: int) -> np.ndarray:
+    return ~(prep.customer_created > s)  # unknown created_at: decided by the orders
+
+
+def _paid_between(prep: Prepared, after: float, upto: float, category: str | None = None):
+    o = prep.orders
+    rows = o.span(after, upto)
+    weights = o.cols["paid"]
+    if category is not None:
+        weights = weights * (o.cols["cat_name"] == category)
+    return o.count(len(prep.customer_ids), rows, weights) > 0
+
+
+def live_subscription(prep: Prepared, s: int) -> np.ndarray:
+    """Customers with a subscription started on or before ``s``, not ended or cancelled by it."""
+    subs = prep.subscriptions
+    live = (subs["start"] <= s) & ~(subs["end"] < s) & ~(subs["cancelled"] <= s)
+    out = np.zeros(len(prep.customer_ids), bool)
+    out[subs.loc[live, "code"].to_numpy("int64")] = True
+    return out
+
+
+def _subscription_ended(prep: Prepared, s: int, end: int) -> np.ndarray:
+    subs = prep.subscriptions
+    cancelled = (subs["cancelled"] > s) & (subs["cancelled"] <= end)
+    lapsed = (subs["end"] > s) & (subs["end"] <= end) & ~subs["renewed"].astype(bool)
+    out = np.zeros(len(prep.customer_ids), bool)
+    out[subs.loc[cancelled | lapsed, "code"].to_numpy("int64")] = True
+    return out
+
+
+def eligible(prep: Prepared, *, task: str, snapshot: date, config: FeaturesConfig) -> np.ndarray:
+    """Boolean mask over the task's entities (customers or leads) in the snapshot."""
+    s = to_day(snapshot)
+    if task == "churn":
+        cfg = config.churn
+        active = _paid_between(prep, s - cfg.lookback_days, s)
+        if cfg.include_subscriptions:
+            active |= live_subscription(prep, s)
+        return _created_by(prep, s) & active
+    if task == "repurchase":
+        recent = _paid_between(prep, s - config.repurchase.recent_order_days, s)
+        return _created_by(prep, s) & recent
+    if task == "lead_score":
+        leads = prep.leads
+        created = leads["created"].to_numpy(float)
+        converted = leads["converted"].to_numpy(float)
+        status = leads["status"].astype("string").fillna("open").to_numpy(dtype=object)
+        recent = (created <= s) & (created >= s - config.lead_score.recent_days)
+        still_open = ~(converted <= s)
+        unknown_timing = (status == "converted") & np.isnan(converted)
+        out = recent & still_open & ~unknown_timing
+        if s >= to_day(prep.as_of):
+            out &= status != "disqualified"
+        return out
+    raise ValueError(f"unknown task {task!r}")
+
+
+def labels(prep: Prepared, *, task: str, snapshot: date, config: FeaturesConfig) -> np.ndarray:
+    """0/1 outcome (int64) of every entity of the task in the window after ``snapshot``."""
+    s = to_day(snapshot)
+    if task == "churn":
+        cfg = config.churn
+        end = s + cfg.window_days
+        stopped = ~_paid_between(prep, s, end)
+        if not cfg.include_subscriptions or cfg.definition == "orders":
+            churned = stopped
+        elif cfg.definition == "subscription_aware":
+            live = live_subscription(prep, s)
+            churned = np.where(live, _subscription_ended(prep, s, end), stopped)
+        else:
+            churned = stopped | _subscription_ended(prep, s, end)
+        return churned.astype("int64")
+    if task == "repurchase":
+        cfg = config.repurchase
+        bought = _paid_between(prep, s, s + cfg.window_days, cfg.target_category)
+        return bought.astype("int64")
+    if task == "lead_score":
+        converted = prep.leads["converted"].to_numpy(float)
+        won = (converted > s) & (converted <= s + config.lead_score.window_days)
+        return won.astype("int64")
+    raise ValueError(f"unknown task {task!r}")
+
+
+def window_days(task: str, config: FeaturesConfig) -> int:
+    """The task's prediction window in days."""
+    return {
+        "churn": config.churn.window_days,
+        "repurchase": config.repurchase.window_days,
+        "lead_score": config.lead_score.window_days,
+    }[task]

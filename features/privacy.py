@@ -1,0 +1,93 @@
+"""Pseudonymous entity ids: keyed HMAC-SHA256 of the canonical id.
+
+The key stays with the operator (env ``CRMML_PSEUDONYM_KEY`` or ``$CRMML_HOME/pseudonym.key``),
+so a training set or a model artifact cannot be linked back to raw CRM ids without it, while the
+same key gives the same pseudonym in every run (training rows and scoring rows line up).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import stat
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from crmml.errors import ConfigError
+from crmml.paths import crmml_home
+
+KEY_ENV = "CRMML_PSEUDONYM_KEY"
+KEY_FILE = "pseudonym.key"
+PSEUDONYM_CHARS = 24
+PREFIXES = {"customer": "c_", "lead": "l_"}
+
+
+def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.Series:
+    """Keyed pseudonyms of ``ids`` (hex HMAC-SHA256, 24 chars), same index, string dtype.
+
+    Parameters
+    ----------
+    ids : raw or canonical ids; missing ids stay missing.
+    key : the secret key (see :func:`load_key`).
+    kind : ``customer`` or ``lead`` adds a ``c_`` / ``l_`` prefix, so the two never collide.
+
+    Each distinct id is hashed once, so a million rows over fewer entities stay cheap.
+    """
+    if not key:
+        raise ConfigError("pseudonym key is empty")
+    prefix = PREFIXES.get(kind or "", "")
+    values = ids.astype("string")
+    uniq = pd.unique(values.dropna())
+    mapping = {
+        u: prefix + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
+        for u in uniq
+    }
+    return values.map(mapping).astype("string")
+
+
+def load_key() -> bytes:
+    """The pseudonym key: env ``CRMML_PSEUDONYM_KEY``, else ``$CRMML_HOME/pseudonym.key``.
+
+    The file is created on first use (32 random bytes, hex, mode 0600, written atomically so
+    two first runs never see a half-written key). A key file readable by others is used but
+    warned about.
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    path = crmml_home() / KEY_FILE
+    if not path.exists():
+        _create_key(path)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        warnings.warn(
+            f"{path}: pseudonym key file has permissions {oct(mode)}, expected 0o600 "
+            f"(run: chmod 600 {path})",
+            stacklevel=2,
+        )
+    text = path.read_text(encoding="utf-8").strip()
+    if not text:
+        raise ConfigError(f"{path}: pseudonym key file is empty (delete it to create a new key)")
+    return text.encode("utf-8")
+
+
+def _create_key(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(secrets.token_bytes(32).hex() + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            # link() fails if another process created the key meanwhile: keep theirs.
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)

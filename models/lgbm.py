@@ -1,0 +1,185 @@
+"""LightGBM with per-feature monotone constraints, kept as LightGBM's own text model.
+
+A small estimator around :class:`lightgbm.Booster` rather than ``LGBMClassifier``: the
+booster is the whole fitted state, it round-trips through ``model_to_string`` exactly, and
+it reads a plain float matrix, so there is no pandas ``category`` to mismatch in serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import lightgbm
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from models.transformers import FeatureEncoder
+
+BOOSTER_FILE = "booster.txt"
+
+
+class BoosterClassifier(ClassifierMixin, BaseEstimator):
+    """Binary gradient-boosted trees on an encoded float matrix.
+
+    Parameters
+    ----------
+    num_leaves, learning_rate, n_estimators, min_child_samples, feature_fraction,
+    bagging_fraction, lambda_l2 : LightGBM training parameters.
+    monotone_constraints : tuple of int, optional
+        -1/0/1 per input column (0 for categoricals).
+    categorical_features : tuple of int
+        Input columns holding ordinal category codes (NaN = missing or unseen).
+    random_state : int
+    num_threads : int
+        Training threads; prediction always uses one thread (serving runs many workers).
+    """
+
+    family = "lgbm"
+
+    def __init__(
+        self,
+        num_leaves: int = 15,
+        learning_rate: float = 0.05,
+        n_estimators: int = 200,
+        min_child_samples: int = 20,
+        feature_fraction: float = 0.9,
+        bagging_fraction: float = 0.9,
+        lambda_l2: float = 1.0,
+        monotone_constraints: tuple[int, ...] | None = None,
+        categorical_features: tuple[int, ...] = (),
+        random_state: int = 0,
+        num_threads: int = 1,
+    ):
+        self.num_leaves = num_leaves
+        self.learning_rate = learning_rate
+        self.n_estimators = n_estimators
+        self.min_child_samples = min_child_samples
+        self.feature_fraction = feature_fraction
+        self.bagging_fraction = bagging_fraction
+        self.lambda_l2 = lambda_l2
+        self.monotone_constraints = monotone_constraints
+        self.categorical_features = categorical_features
+        self.random_state = random_state
+        self.num_threads = num_threads
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _train_params(self) -> dict[str, Any]:
+        params = {
+            "objective": "binary",
+            "num_leaves": int(self.num_leaves),
+            "learning_rate": float(self.learning_rate),
+            "min_child_samples": int(self.min_child_samples),
+            "feature_fraction": float(self.feature_fraction),
+            "bagging_fraction": float(self.bagging_fraction),
+            "bagging_freq": 1 if self.bagging_fraction < 1 else 0,
+            "lambda_l2": float(self.lambda_l2),
+            "seed": int(self.random_state),
+            "deterministic": True,
+            "force_row_wise": True,
+            "num_threads": int(self.num_threads),
+            "verbosity": -1,
+        }
+        if self.monotone_constraints is not None and any(self.monotone_constraints):
+            params["monotone_constraints"] = [int(v) for v in self.monotone_constraints]
+        return params
+
+    def fit(self, X: Any, y: Any) -> BoosterClassifier:
+        X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) != 2:
+            raise ValueError(
+                f"Only binary classification is supported, found {len(self.classes_)} class(es)"
+            )
+        if self.monotone_constraints is not None and len(self.monotone_constraints) != X.shape[1]:
+            raise ValueError(
+                f"monotone_constraints: expected {X.shape[1]} values, "
+                f"found {len(self.monotone_constraints)}"
+            )
+        data = lightgbm.Dataset(
+            X, label=encoded, categorical_feature=list(self.categorical_features) or "auto"
+        )
+        self.booster_ = lightgbm.train(
+            self._train_params(), data, num_boost_round=int(self.n_estimators)
+        )
+        return self
+
+    def _check(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "booster_")
+        return validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+
+    def raw_score(self, X: Any) -> np.ndarray:
+        """Log-odds of the positive class."""
+        X = self._check(X)
+        return self.booster_.predict(X, raw_score=True, num_threads=1)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        X = self._check(X)
+        p = self.booster_.predict(X, num_threads=1)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        positive = self.predict_proba(X)[:, 1] > 0.5
+        return self.classes_[positive.astype(int)]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        return self.raw_score(X)
+
+    def raw_contributions(
+        self, X: np.ndarray, encoder: FeatureEncoder
+    ) -> tuple[np.ndarray, float]:
+        """TreeSHAP (path-dependent) on the raw log-odds, LightGBM's ``pred_contrib``."""
+        X = self._check(X)
+        rows = X if len(X) else np.full((1, X.shape[1]), np.nan)
+        out = self.booster_.predict(rows, pred_contrib=True, num_threads=1)
+        return out[: len(X), :-1], float(out[0, -1])
+
+    def to_state(self, files: dict[str, str]) -> dict[str, Any]:
+        check_is_fitted(self, "booster_")
+        files[BOOSTER_FILE] = self.booster_.model_to_string(num_iteration=-1)
+        params = self.get_params()
+        for key in ("monotone_constraints", "categorical_features"):
+            params[key] = None if params[key] is None else [int(v) for v in params[key]]
+        return {
+            "params": params,
+            "classes": [int(c) for c in self.classes_],
+            "n_features": int(self.n_features_in_),
+            "booster_file": BOOSTER_FILE,
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], files: Mapping[str, str]) -> BoosterClassifier:
+        params = dict(state["params"])
+        for key in ("monotone_constraints", "categorical_features"):
+            params[key] = None if params[key] is None else tuple(params[key])
+        self = cls(**params)
+        self.booster_ = lightgbm.Booster(model_str=files[state["booster_file"]])
+        self.classes_ = np.asarray(state["classes"])
+        self.n_features_in_ = state["n_features"]
+        return self
+
+    def describe(self, encoder: FeatureEncoder) -> dict[str, Any]:
+        """Gain and split importances per feature, largest gain first."""
+        names = [str(n) for n in encoder.output_names_]
+        gain = self.booster_.feature_importance("gain")
+        split = self.booster_.feature_importance("split")
+        order = np.argsort(-gain, kind="stable")
+        return {
+            "family": self.family,
+            "trees": int(self.booster_.num_trees()),
+            "monotone": {
+                names[i]: int(v) for i, v in enumerate(self.monotone_constraints or ()) if v
+            },
+            "importances": [
+                {"feature": names[i], "gain": float(gain[i]), "splits": int(split[i])}
+                for i in order
+            ],
+        }

@@ -1,0 +1,163 @@
+"""``crmml score``: score a Parquet/CSV file in chunks with the same Scorer as the service.
+
+Memory stays flat: Parquet is read with ``iter_batches`` and CSV with pyarrow's streaming
+reader; each chunk is scored and appended to a temporary file, renamed into place at the end
+(no half-written output).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from crmml.errors import CrmmlError
+from serving.scorer import Scorer
+
+_FORMATS = (".parquet", ".csv")
+
+
+def _fmt(path: Path, what: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in _FORMATS:
+        raise CrmmlError(f"{what} {path}: expected a .parquet or .csv file, found '{suffix}'")
+    return suffix
+
+
+def _check_feature_version(path: Path, scorer: Scorer) -> None:
+    """A set built by another feature version is refused (its manifest sits next to it)."""
+    manifest = path.parent / "manifest.json"
+    if not scorer.feature_version or not manifest.is_file():
+        return
+    try:
+        found = json.loads(manifest.read_text(encoding="utf-8")).get("feature_version")
+    except (OSError, ValueError):
+        return
+    if found is not None and str(found) != scorer.feature_version:
+        raise CrmmlError(
+            f"{path}: built by feature version {found!r} ({manifest}), but "
+            f"{scorer.model_name} v{scorer.model_version} needs {scorer.feature_version!r}: "
+            "rebuild it with crmml features"
+        )
+
+
+def _chunks(path: Path, suffix: str, scorer: Scorer, rows: int) -> tuple[Iterator, int | None]:
+    wanted = ["entity_id", *scorer.feature_names]
+    if suffix == ".parquet":
+        try:
+            pf = pq.ParquetFile(path)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise CrmmlError(f"--input {path}: not a readable Parquet file ({exc})") from None
+        names = set(pf.schema_arrow.names)
+        missing = [c for c in wanted if c not in names]
+        if missing:
+            raise CrmmlError(
+                f"--input {path}: missing column(s) {missing} needed by "
+                f"{scorer.model_name} v{scorer.model_version}"
+            )
+        cols = wanted + (["feature_version"] if "feature_version" in names else [])
+        return (
+            b.to_pandas() for b in pf.iter_batches(batch_size=rows, columns=cols)
+        ), pf.metadata.num_rows
+    types = {"entity_id": pa.string(), **{c: pa.string() for c in scorer.categorical}}
+    types.update({c: pa.float64() for c in scorer.feature_names if c not in scorer.categorical})
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=1 << 22),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+        )
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise CrmmlError(f"--input {path}: not a readable CSV file ({exc})") from None
+    missing = [c for c in wanted if c not in reader.schema.names]
+    if missing:
+        raise CrmmlError(
+            f"--input {path}: missing column(s) {missing} needed by "
+            f"{scorer.model_name} v{scorer.model_version}"
+        )
+    return (b.to_pandas() for b in reader), None
+
+
+def score_file(
+    input: Path,
+    out: Path,
+    *,
+    scorer: Scorer,
+    chunk_rows: int = 50_000,
+    with_reasons: bool = False,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> int:
+    """Score ``input`` into ``out`` (entity_id, score, tier, model_version[, reasons]).
+
+    Returns the number of rows scored. Raises ``CrmmlError`` for unreadable input, missing
+    columns or a feature-version mismatch; ``out`` is untouched then.
+    """
+    input, out = Path(input), Path(out)
+    if not input.is_file():
+        raise CrmmlError(f"--input {input}: file not found")
+    in_fmt, out_fmt = _fmt(input, "--input"), _fmt(out, "--out")
+    _check_feature_version(input, scorer)
+    chunks, total = _chunks(input, in_fmt, scorer, chunk_rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    writer = None
+    done = 0
+    try:
+        for chunk in chunks:
+            _check_chunk_version(chunk, scorer, input)
+            scored = scorer.score_frame(chunk, explain=with_reasons)
+            table = pa.Table.from_pandas(scored, preserve_index=False)
+            if writer is None:
+                writer = (
+                    pq.ParquetWriter(tmp, table.schema)
+                    if out_fmt == ".parquet"
+                    else pacsv.CSVWriter(tmp, table.schema)
+                )
+            writer.write_table(table)
+            done += len(scored)
+            if on_progress:
+                on_progress(done, total)
+        if writer is None:  # an empty input still gives a valid, empty output
+            empty = scorer.score_frame(_empty_frame(scorer), explain=with_reasons)
+            table = pa.Table.from_pandas(empty, preserve_index=False)
+            writer = (
+                pq.ParquetWriter(tmp, table.schema)
+                if out_fmt == ".parquet"
+                else pacsv.CSVWriter(tmp, table.schema)
+            )
+        writer.close()
+        writer = None
+        os.replace(tmp, out)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return done
+
+
+def _check_chunk_version(chunk: pd.DataFrame, scorer: Scorer, path: Path) -> None:
+    if "feature_version" not in chunk.columns or not scorer.feature_version:
+        return
+    found = set(chunk["feature_version"].dropna().astype(str)) - {scorer.feature_version}
+    if found:
+        raise CrmmlError(
+            f"{path}: rows built by feature version(s) {sorted(found)}, the model "
+            f"needs {scorer.feature_version!r}: rebuild with crmml features"
+        )
+
+
+def _empty_frame(scorer: Scorer) -> pd.DataFrame:
+    data = {"entity_id": pd.array([], dtype="str")}
+    for name in scorer.feature_names:
+        data[name] = (
+            pd.array([], dtype="str")
+            if name in scorer.categorical
+            else pd.array([], dtype="float64")
+        )
+    return pd.DataFrame(data)

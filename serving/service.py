@@ -1,0 +1,230 @@
+"""The BentoML service: ``/predict/<task>``, ``GET /models``, ``/livez``, ``/readyz``, metrics.
+
+Small on purpose: request parsing, size and auth live in ASGI middlewares (``limits``,
+``auth``), scoring in :class:`serving.Scorer`, model loading and the alias swap in
+:class:`serving.registry_watch.ChampionWatcher`. Settings come from the environment that
+``crmml serve`` sets (``CRMML_SERVING_CONFIG``, ``CRMML_SCORING_DIR``, API keys).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import bentoml
+from fastapi import FastAPI
+from starlette.responses import JSONResponse
+
+from serving.auth import ApiKeyMiddleware
+from serving.limits import BODY_KEY, BodyLimitMiddleware
+
+log = logging.getLogger("crmml.serving")
+SCORING_DIR_ENV = "CRMML_SCORING_DIR"
+
+_views = FastAPI(title="crmml", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+def _error(status: int, error: str, detail: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "detail": detail}, status_code=status)
+
+
+@bentoml.service(name="crmml", traffic={"timeout": 60})
+@bentoml.asgi_app(_views, path="/")
+class CrmmlService:
+    """Serves each task's ``crm-<task>@champion`` and follows the alias when it moves."""
+
+    def __init__(self) -> None:
+        _setup_logging()
+        # Models are data (JSON + LightGBM text): refuse anything that would unpickle.
+        os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        from crmml.paths import default_tracking_uri
+        from serving.audit import PredictionLog
+        from serving.bundle import find_bundle, load_bundle
+        from serving.config import load_serving_config
+        from serving.entities import ScoringSetStore
+        from serving.registry_watch import ChampionWatcher
+
+        self.cfg = load_serving_config()
+        self.watcher = ChampionWatcher(self.cfg, tracking_uri=default_tracking_uri())
+        bundle = find_bundle()
+        if bundle is not None:
+            self.watcher.seed(load_bundle(self.cfg, bundle))
+            for task in self.watcher.not_served:
+                self.watcher.not_served[task] = f"not in the bundle {bundle}"
+        if bundle is None or os.environ.get("MLFLOW_TRACKING_URI"):
+            # A bento without a registry serves its bundle; with one, it follows the alias.
+            self.watcher.refresh()
+            self.watcher.start()
+        scoring_dir = os.environ.get(SCORING_DIR_ENV)
+        self.entities = ScoringSetStore(Path(scoring_dir)) if scoring_dir else None
+        self.audit = PredictionLog(enabled=self.cfg.log_predictions)
+        for task, reason in self.watcher.not_served.items():
+            log.warning("task %s not served: %s", task, reason)
+
+    @bentoml.on_shutdown
+    def _stop(self) -> None:
+        self.watcher.stop()
+
+    def __is_ready__(self) -> bool:
+        return bool(self.watcher.champions())
+
+    # -- prediction ----------------------------------------------------------------------
+    @bentoml.api(route="/predict/churn")
+    def predict_churn(self, ctx: bentoml.Context):
+        """Score churn: body ``{"records": [...]}`` or ``{"entity_ids": [...]}``."""
+        return self._predict("churn", ctx)
+
+    @bentoml.api(route="/predict/repurchase")
+    def predict_repurchase(self, ctx: bentoml.Context):
+        """Score repurchase: body ``{"records": [...]}`` or ``{"entity_ids": [...]}``."""
+        return self._predict("repurchase", ctx)
+
+    @bentoml.api(route="/predict/lead_score")
+    def predict_lead_score(self, ctx: bentoml.Context):
+        """Score leads: body ``{"records": [...]}``, ``{"entity_ids": [...]}``."""
+        return self._predict("lead_score", ctx)
+
+    def _predict(self, task: str, ctx: bentoml.Context) -> JSONResponse:
+        response = self._answer(task, ctx)
+        ctx.response.status_code = response.status_code  # BentoML copies it over ours
+        return response
+
+    def _answer(self, task: str, ctx: bentoml.Context) -> JSONResponse:
+        from serving.validation import RequestInvalid
+
+        start = time.perf_counter()
+        scope = ctx.request.scope
+        request_id = str(scope.get("request_id") or uuid.uuid4().hex)
+        body = scope.get(BODY_KEY)
+        if not isinstance(body, dict):
+            return _error(422, "invalid request", [_problem(None, "expected a JSON object")])
+        champion = self.watcher.get(task)  # one reference for the whole request
+        if champion is None:
+            reason = self.watcher.not_served.get(task, "task not configured")
+            return _error(503, "task not served", f"{task}: {reason}")
+        explain = body.get("explain", True)
+        if not isinstance(explain, bool):
+            return _error(422, "invalid request", [_problem("explain", "expected true or false")])
+        try:
+            if "records" in body:
+                predictions = champion.scorer.score_records(body["records"], explain=explain)
+                logged = predictions
+            elif "entity_ids" in body:
+                predictions, logged = self._by_entity(task, champion, body["entity_ids"], explain)
+            else:
+                return _error(
+                    422, "invalid request", [_problem(None, 'expected "records" or "entity_ids"')]
+                )
+        except RequestInvalid as exc:
+            log.info("request %s: %s invalid (%d problems)", request_id, task, len(exc.problems))
+            return _error(422, "invalid request", [p.as_dict() for p in exc.problems])
+        except Exception as exc:  # a bug must not leak data or a traceback to the client
+            from crmml.errors import CrmmlError
+
+            if isinstance(exc, CrmmlError):
+                return _error(422, "invalid request", [_problem(None, str(exc))])
+            log.exception("request %s: %s scoring failed", request_id, task)
+            return _error(500, "internal error", f"see server log, request id {request_id}")
+        latency_ms = (time.perf_counter() - start) * 1000
+        try:
+            self.audit.write(task, logged, request_id=request_id, latency_ms=latency_ms)
+        except OSError as exc:
+            log.error("request %s: prediction log not written (%s)", request_id, exc)
+        log.info(
+            "request %s: %s %d record(s) by %s v%s in %.1f ms",
+            request_id,
+            task,
+            len(predictions),
+            champion.name,
+            champion.version,
+            latency_ms,
+        )
+        return JSONResponse({"predictions": predictions}, headers={"X-Request-ID": request_id})
+
+    def _by_entity(self, task, champion, ids, explain):
+        from serving.validation import Problem, RequestInvalid
+
+        if self.entities is None:
+            raise RequestInvalid(
+                [
+                    Problem(
+                        None, "entity_ids", "no scoring set: start crmml serve --scoring-dir DIR"
+                    )
+                ]
+            )
+        if (
+            not isinstance(ids, list)
+            or not ids
+            or not all(isinstance(i, (str, int)) and not isinstance(i, bool) for i in ids)
+        ):
+            raise RequestInvalid([Problem(None, "entity_ids", "expected a non-empty id list")])
+        if len(ids) > self.cfg.max_records:
+            raise RequestInvalid(
+                [Problem(None, "entity_ids", f"{len(ids)} ids, at most {self.cfg.max_records}")]
+            )
+        records, version = self.entities.records(task, ids)
+        wanted = champion.scorer.feature_version
+        if version and wanted and version != wanted:
+            raise RequestInvalid(
+                [
+                    Problem(
+                        None,
+                        "entity_ids",
+                        (
+                            f"the scoring set was built by feature version {version!r}, the model "
+                            f"{champion.name} v{champion.version} needs {wanted!r}: "
+                            "rerun crmml features"
+                        ),
+                    )
+                ]
+            )
+        found = [r for r in records if r is not None]
+        scored = iter(champion.scorer.score_records(found, explain=explain) if found else [])
+        out, logged = [], []
+        for given, rec in zip(ids, records, strict=True):
+            if rec is None:
+                out.append(
+                    {
+                        "entity_id": str(given),
+                        "error": "unknown entity",
+                        "model": champion.scorer.model_ref,
+                    }
+                )
+                continue
+            pred = next(scored)
+            logged.append(pred)
+            out.append({**pred, "entity_id": str(given)})  # echo what the caller sent
+        return out, logged
+
+    # -- model info ----------------------------------------------------------------------
+    @_views.get("/models")
+    def models(self) -> dict:
+        """Served models: name, version, approval, training as_of, report link."""
+        served = {t: c.info for t, c in self.watcher.champions().items()}
+        return {"served": served, "not_served": dict(self.watcher.not_served)}
+
+
+def _setup_logging() -> None:
+    # BentoML configures its own loggers only; ours would be silent without a handler.
+    logger = logging.getLogger("crmml")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s [%(levelname)s] [%(name)s] %(message)s")
+        )
+        logger.addHandler(handler)
+        logger.setLevel(os.environ.get("CRMML_LOG_LEVEL", "INFO"))
+
+
+def _problem(field: str | None, reason: str) -> dict:
+    return {"record": None, "field": field, "reason": reason}
+
+
+# Auth first (outermost): an unauthenticated body is never read or parsed.
+CrmmlService.add_asgi_middleware(ApiKeyMiddleware)
+CrmmlService.add_asgi_middleware(BodyLimitMiddleware)

@@ -1,0 +1,85 @@
+"""Company-name normalisation and duplicate clustering."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.names import cluster_companies, normalize_company_name, normalize_company_names
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("ABC公司", "ABC Co., Ltd."),
+        ("北京ABC科技有限公司", "ABC科技公司"),
+        ("ＡＢＣ科技（北京）有限公司", "ABC科技公司"),  # full-width letters and brackets
+        ("创恒机械（石家庄）有限公司", "石家庄创恒机械公司"),
+        ("Acme Inc.", "ACME, LLC"),
+        ("Acme Corporation", "acme corp"),
+        ("Beijing Acme Group", "Acme"),
+        ("华信科技股份有限公司", "华信科技有限责任公司"),
+    ],
+)
+def test_spellings_of_one_company_share_a_key(a: str, b: str) -> None:
+    assert normalize_company_name(a) == normalize_company_name(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("华信科技有限公司", "Huaxin Technology Co., Ltd."),  # no translation
+        ("北京银行", "上海银行"),  # a place is kept when little else is left
+        ("Taco Inc", "Ta Inc"),  # "co" is only a suffix as a word
+    ],
+)
+def test_different_companies_keep_different_keys(a: str, b: str) -> None:
+    assert normalize_company_name(a) != normalize_company_name(b)
+
+
+def test_key_examples() -> None:
+    assert normalize_company_name("ABC Co., Ltd.") == "abc"
+    assert normalize_company_name("北京ABC科技有限公司") == "abc科技"
+    assert normalize_company_name("公司") == "公司"  # only a suffix: kept as it is
+    assert normalize_company_name("  ") == ""
+
+
+def test_vectorised_keeps_index_and_missing() -> None:
+    names = pd.Series(["ABC公司", None, ""], index=[10, 11, 12], dtype="str")
+    keys = normalize_company_names(names)
+    assert keys.index.tolist() == [10, 11, 12]
+    assert keys.iloc[0] == "abc" and keys.iloc[1:].isna().all()
+
+
+def test_cluster_labels_group_duplicates_only() -> None:
+    names = pd.Series(
+        ["ABC公司", "ABC Co., Ltd.", "北京ABC科技有限公司", "ABC科技公司", "Acme Trading",
+         "Acme Tradng", None, None, "XYZ"],
+        index=list("abcdefghi"),
+    )  # fmt: skip
+    labels = cluster_companies(names, threshold=92)
+    assert labels.index.tolist() == list("abcdefghi")
+    assert labels["a"] == labels["b"] != labels["c"]
+    assert labels["c"] == labels["d"]
+    assert labels["e"] == labels["f"]  # a typo within the threshold
+    assert labels["g"] != labels["h"]  # blank names are never one company
+    assert labels.nunique() == 6
+
+
+def test_threshold_100_clusters_equal_keys_only() -> None:
+    labels = cluster_companies(pd.Series(["Acme Trading", "Acme Tradng", "ACME trading"]),
+                               threshold=100)  # fmt: skip
+    assert labels.iloc[0] == labels.iloc[2] != labels.iloc[1]
+
+
+def test_clustering_is_fast_on_many_names() -> None:
+    rng = np.random.default_rng(0)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz华信达科技贸易"))
+    names = pd.Series(["".join(rng.choice(letters, 10)) + " Co., Ltd." for _ in range(30_000)])
+    start = time.perf_counter()
+    labels = cluster_companies(names, threshold=92)
+    assert time.perf_counter() - start < 20  # ~1 s on a quiet 2-core machine
+    assert labels.nunique() > 29_000

@@ -1,0 +1,61 @@
+import os
+import stat
+
+import pandas as pd
+import pytest
+
+from features.privacy import KEY_ENV, KEY_FILE, PSEUDONYM_CHARS, load_key, pseudonymize
+
+
+def test_pseudonyms_stable_with_same_key_and_differ_with_another():
+    ids = pd.Series(["C1", "C2", "C1", None], dtype="string")
+    a = pseudonymize(ids, key=b"key-1")
+    assert a.equals(pseudonymize(ids.copy(), key=b"key-1"))
+    b = pseudonymize(ids, key=b"key-2")
+    assert (a.iloc[:3] != b.iloc[:3]).all()
+    assert a.iloc[0] == a.iloc[2] and a.iloc[0] != a.iloc[1]
+    assert pd.isna(a.iloc[3])
+    assert len(a.iloc[0]) == PSEUDONYM_CHARS and "C1" not in a.iloc[0]
+    assert pd.api.types.is_string_dtype(a)
+
+
+def test_kind_prefix_keeps_customers_and_leads_apart():
+    ids = pd.Series(["7"], dtype="string")
+    c = pseudonymize(ids, key=b"k", kind="customer").iloc[0]
+    lead = pseudonymize(ids, key=b"k", kind="lead").iloc[0]
+    assert c.startswith("c_") and lead.startswith("l_") and c[2:] == lead[2:]
+
+
+def test_many_ids_keep_index_and_uniqueness():
+    ids = pd.Series([f"id{i}" for i in range(20_000)], index=range(5, 20_005), dtype="string")
+    out = pseudonymize(ids, key=b"k")
+    assert out.index.equals(ids.index) and out.nunique() == len(ids)
+
+
+def test_load_key_prefers_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRMML_HOME", str(tmp_path))
+    monkeypatch.setenv(KEY_ENV, "from-env")
+    assert load_key() == b"from-env"
+    assert not (tmp_path / KEY_FILE).exists()
+
+
+def test_key_file_created_0600_once_and_reused(monkeypatch, tmp_path):
+    home = tmp_path / "home"
+    monkeypatch.setenv("CRMML_HOME", str(home))
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    key = load_key()
+    path = home / KEY_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(key) == 64  # 32 random bytes, hex
+    assert load_key() == key
+    assert [p.name for p in home.iterdir()] == [KEY_FILE]  # no temp file left behind
+
+
+def test_wide_key_file_permissions_warn(monkeypatch, tmp_path):
+    monkeypatch.setenv("CRMML_HOME", str(tmp_path))
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    path = tmp_path / KEY_FILE
+    path.write_text("abc\n")
+    os.chmod(path, 0o644)
+    with pytest.warns(UserWarning, match="chmod 600"):
+        assert load_key() == b"abc"

@@ -1,0 +1,94 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from crmml.cli import app
+from crmml.errors import CrmmlError
+from serving.batch import score_file
+from tests.serving.registry_fixture import frame
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return json.loads(df.drop(columns=["as_of"]).to_json(orient="records"))
+
+
+def test_parquet_in_chunks_equals_online(churn_champion, tmp_path):
+    scorer = churn_champion.scorer
+    df, _ = frame(n=50, seed=4)
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    df.to_parquet(src, index=False)
+    seen = []
+    rows = score_file(
+        src,
+        out,
+        scorer=scorer,
+        chunk_rows=7,
+        with_reasons=True,
+        on_progress=lambda done, total: seen.append((done, total)),
+    )
+    assert rows == 50 and seen[-1] == (50, 50) and len(seen) == 8
+    got = pd.read_parquet(out)
+    assert list(got.columns) == ["entity_id", "score", "tier", "model_version", "reasons"]
+    online = scorer.score_records(_records(df))
+    np.testing.assert_allclose(got["score"], [p["score"] for p in online], rtol=1e-12)
+    assert [json.loads(r) for r in got["reasons"]] == [p["reasons"] for p in online]
+    assert set(got["model_version"]) == {"1"}
+
+
+def test_csv_in_csv_out(churn_champion, tmp_path):
+    df, _ = frame(n=20, seed=5)
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    df.to_csv(src, index=False)
+    score_file(src, out, scorer=churn_champion.scorer, chunk_rows=1000)
+    got = pd.read_csv(out)
+    expected = churn_champion.scorer.score_frame(df)
+    np.testing.assert_allclose(got["score"], expected["score"], rtol=1e-9)
+    assert list(got["entity_id"]) == list(df["entity_id"])
+
+
+def test_failures_leave_no_output(churn_champion, tmp_path):
+    df, _ = frame(n=5)
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    df.drop(columns=["plan"]).to_parquet(src, index=False)
+    with pytest.raises(CrmmlError, match=r"missing column\(s\) \['plan'\]"):
+        score_file(src, out, scorer=churn_champion.scorer)
+    with pytest.raises(CrmmlError, match="expected a .parquet or .csv"):
+        score_file(src, tmp_path / "out.xlsx", scorer=churn_champion.scorer)
+    df.assign(feature_version="0").to_parquet(src, index=False)
+    with pytest.raises(CrmmlError, match="feature version"):
+        score_file(src, out, scorer=churn_champion.scorer)
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_manifest_feature_version_is_checked(churn_champion, tmp_path):
+    df, _ = frame(n=5)
+    df.to_parquet(tmp_path / "churn.scoring.parquet", index=False)
+    (tmp_path / "manifest.json").write_text('{"feature_version": "2"}', encoding="utf-8")
+    with pytest.raises(CrmmlError, match="built by feature version '2'"):
+        score_file(
+            tmp_path / "churn.scoring.parquet",
+            tmp_path / "o.parquet",
+            scorer=churn_champion.scorer,
+        )
+
+
+def test_cli_score_and_its_errors(churn_store, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", churn_store[1])
+    df, _ = frame(n=10)
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    df.to_parquet(src, index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["score", "--task", "churn", "--input", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_parquet(out)) == 10
+    bad = runner.invoke(app, ["score", "--task", "nope", "--input", str(src), "--out", str(out)])
+    assert isinstance(bad.exception, CrmmlError) and "--task" in str(bad.exception)
+    none = runner.invoke(
+        app, ["score", "--task", "repurchase", "--input", str(src), "--out", str(out)]
+    )
+    assert isinstance(none.exception, CrmmlError) and "crm-repurchase@champion" in str(
+        none.exception
+    )

@@ -1,0 +1,65 @@
+import optuna
+import pytest
+from mlflow import MlflowClient
+
+import models
+from training.config import TuningConfig
+from training.data import load_training_set, model_manifest
+from training.split import plan_split, split_frame
+from training.tuning import fit_pipeline, select_family, tune_family
+
+
+def test_select_prefers_interpretable_within_tolerance():
+    pref = ("scorecard", "tree", "lgbm")
+    assert select_family({"scorecard": 0.795, "lgbm": 0.80}, preference=pref,
+                         tolerance=0.01) == "scorecard"
+    assert select_family({"scorecard": 0.78, "tree": 0.795, "lgbm": 0.80}, preference=pref,
+                         tolerance=0.01) == "tree"
+    assert select_family({"scorecard": 0.70, "lgbm": 0.80}, preference=pref,
+                         tolerance=0.01) == "lgbm"
+    assert select_family({"scorecard": 0.70, "lgbm": 0.80}, preference=pref,
+                         tolerance=0.2) == "scorecard"
+
+
+@pytest.fixture
+def parts(features_dir):
+    ts = load_training_set(features_dir, task="churn")
+    spec = models.FeatureSpec.from_manifest(model_manifest(ts))
+    train, valid, _ = split_frame(ts.frame, None, plan_split(ts.frame, kind="time"))
+    cols = list(spec.features)
+    return spec, train[cols], train["label"], valid[cols], valid["label"]
+
+
+def _tune(parts, client, exp, run, family="lgbm", trials=3):
+    spec, xt, yt, xv, yv = parts
+    return tune_family(
+        family, spec=spec, X_train=xt, y_train=yt, X_valid=xv, y_valid=yv,
+        config=TuningConfig(trials=trials, pruner_startup_trials=1, pruner_warmup_steps=0),
+        seed=3, client=client, experiment_id=exp, parent_run_id=run,
+    )
+
+
+def test_trials_are_child_runs_and_deterministic(parts, store_uri):
+    client = MlflowClient(store_uri)
+    exp = client.create_experiment("t")
+    parent = client.create_run(exp).info.run_id
+    first = _tune(parts, client, exp, parent)
+    second = _tune(parts, client, exp, parent)
+    assert first.best_valid_auc == second.best_valid_auc
+    assert first.best_params == second.best_params
+    children = client.search_runs([exp], f"tags.mlflow.parentRunId = '{parent}'")
+    assert len(children) == 6
+    assert {r.data.tags["crmml.trial_state"] for r in children} <= {"COMPLETE", "PRUNED"}
+    assert all("num_leaves" in r.data.params for r in children)
+
+
+def test_lgbm_reports_staged_auc_and_can_be_pruned(parts):
+    spec, xt, yt, xv, yv = parts
+    study = optuna.create_study(
+        direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.99)
+    )
+    trial = study.ask()
+    pipe = models.make_pipeline("lgbm", models.default_params("lgbm"), spec=spec)
+    with pytest.raises(optuna.TrialPruned):
+        fit_pipeline(pipe, xt, yt, X_valid=xv, y_valid=yv, trial=trial)
+    assert trial.storage.get_trial(trial._trial_id).intermediate_values

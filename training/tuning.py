@@ -1,0 +1,161 @@
+"""Optuna search per family (seeded TPE, LightGBM pruning) and the family choice.
+
+Every trial is a child run of the job's parent run, logged with one ``log_batch`` call.
+LightGBM trials are pruned with ``trial.report``/``should_prune`` on the staged validation
+AUC (every ~10% of the boosting rounds, Optuna's median pruner). The models' LightGBM
+estimator wraps ``lightgbm.train`` without an eval-set/callback hook, so
+``optuna_integration.LightGBMPruningCallback`` cannot be attached without reaching into it;
+staged reports give the same pruning decisions, after the fit instead of during it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import optuna
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from training.config import TuningConfig
+from training.tracking import log_batch
+
+TrialCallback = Callable[[str, int, float | None, str], None]
+
+
+@dataclass(frozen=True)
+class FamilyResult:
+    family: str
+    best_params: dict
+    best_valid_auc: float
+    trials: int
+    pruned: int
+
+
+def valid_auc(pipeline, X: pd.DataFrame, y: pd.Series) -> float:
+    """Validation ROC AUC of a fitted pipeline's positive-class probability."""
+    return float(roc_auc_score(y, pipeline.predict_proba(X)[:, 1]))
+
+
+def fit_pipeline(pipeline, X_train, y_train, *, X_valid=None, y_valid=None, trial=None):
+    """Fit ``pipeline``; for LightGBM with a ``trial``, report staged validation AUC to prune."""
+    pipeline.fit(X_train, y_train)
+    booster = getattr(pipeline.steps[-1][1], "booster_", None)
+    if trial is not None and booster is not None:
+        _report_stages(trial, booster, pipeline[:-1].transform(X_valid), y_valid)
+    return pipeline
+
+
+def _report_stages(trial, booster, Xv, y_valid, *, reports: int = 10) -> None:
+    """Validation AUC after every ~10% of the boosting rounds; raise TrialPruned when told."""
+    rounds = int(booster.current_iteration())
+    step = max(1, rounds // reports)
+    for k in range(step, rounds + 1, step):
+        raw = booster.predict(Xv, num_iteration=k, raw_score=True, num_threads=1)
+        trial.report(float(roc_auc_score(y_valid, raw)), k)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"validation AUC after {k} rounds below the median")
+
+
+def tune_family(
+    family: str,
+    *,
+    spec,
+    X_train: pd.DataFrame,
+    y_train: pd.Series,
+    X_valid: pd.DataFrame,
+    y_valid: pd.Series,
+    config: TuningConfig,
+    seed: int,
+    client,
+    experiment_id: str,
+    parent_run_id: str,
+    on_trial: TrialCallback | None = None,
+) -> FamilyResult:
+    """Search ``family``'s space with seeded TPE; each trial is a child run of the parent."""
+    import models
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    pruner: optuna.pruners.BasePruner = optuna.pruners.NopPruner()
+    if family == "lgbm" and config.prune_lgbm:
+        pruner = optuna.pruners.MedianPruner(
+            n_startup_trials=config.pruner_startup_trials,
+            n_warmup_steps=config.pruner_warmup_steps,
+        )
+    study = optuna.create_study(
+        direction="maximize", sampler=sampler, pruner=pruner, study_name=f"crmml-{family}"
+    )
+
+    def objective(trial: optuna.Trial) -> float:
+        params = models.suggest_params(family, trial)
+        pipeline = models.make_pipeline(family, params, spec=spec, seed=seed)
+        fit_pipeline(pipeline, X_train, y_train, X_valid=X_valid, y_valid=y_valid, trial=trial)
+        return valid_auc(pipeline, X_valid, y_valid)
+
+    def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        state = trial.state.name
+        value = trial.value
+        if value is None and trial.intermediate_values:
+            value = trial.intermediate_values[max(trial.intermediate_values)]
+        run = client.create_run(
+            experiment_id,
+            run_name=f"{family}-trial-{trial.number:03d}",
+            tags={"mlflow.parentRunId": parent_run_id},
+        )
+        seconds = trial.duration.total_seconds() if trial.duration else None
+        log_batch(
+            client,
+            run.info.run_id,
+            params={**trial.params, "family": family, "trial": trial.number},
+            metrics={"valid_roc_auc": value, "fit_seconds": seconds},
+            tags={"crmml.family": family, "crmml.trial_state": state},
+        )
+        client.set_terminated(run.info.run_id, "FINISHED" if state == "COMPLETE" else "KILLED")
+        if on_trial is not None:
+            on_trial(family, trial.number, value, state)
+
+    study.optimize(
+        objective,
+        n_trials=config.trials,
+        timeout=config.timeout,
+        callbacks=[log_trial],
+        gc_after_trial=False,
+    )
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+    if not complete:
+        # Only pruned trials (or none before the timeout): fall back to the defaults.
+        params = models.default_params(family)
+        pipeline = models.make_pipeline(family, params, spec=spec, seed=seed)
+        auc = valid_auc(fit_pipeline(pipeline, X_train, y_train), X_valid, y_valid)
+        return FamilyResult(family, params, auc, len(study.trials), pruned)
+    best = study.best_trial
+    params = _full_params(family, best)
+    return FamilyResult(family, params, float(best.value), len(study.trials), pruned)
+
+
+def _full_params(family: str, trial: optuna.trial.FrozenTrial) -> dict:
+    """Replay the search space on the best trial's values (``suggest_params`` may add fixed
+    params that are not Optuna distributions)."""
+    import models
+
+    fixed = optuna.trial.FixedTrial(trial.params, trial.number)
+    return models.suggest_params(family, fixed)
+
+
+def select_family(
+    results: dict[str, float], *, preference: tuple[str, ...], tolerance: float
+) -> str:
+    """Best validation AUC, but the most interpretable family within ``tolerance`` of it wins.
+
+    >>> select_family({"scorecard": 0.80, "lgbm": 0.805}, preference=("scorecard", "lgbm"),
+    ...               tolerance=0.01)
+    'scorecard'
+    """
+    finite = {f: a for f, a in results.items() if np.isfinite(a)}
+    best = max(finite.values())
+    close = [f for f, a in finite.items() if a >= best - tolerance]
+    order = {f: i for i, f in enumerate(preference)}
+    return min(close, key=lambda f: (order.get(f, len(order)), -finite[f]))
