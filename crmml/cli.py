@@ -32,7 +32,13 @@ def _register() -> None:
     from features.cli import app as features_app
 
     app.add_typer(features_app)
-    for module in ("training.cli", "evaluation.cli", "serving.cli"):
+    for module in (
+        "training.cli",
+        "evaluation.cli",
+        "serving.cli",
+        "monitoring.cli",
+        "retraining.cli",
+    ):
         try:
             sub = __import__(module, fromlist=["app"])
         except ModuleNotFoundError as exc:
@@ -46,28 +52,20 @@ _register()
 
 
 def main() -> None:
-    """Entry point: run the app, turning user-facing errors into clean messages."""
+    """Entry point: run the app, turning user-facing errors into clean messages.
+
+    Typer's standalone mode prints usage errors itself (exit 2); a :class:`CrmmlError`
+    escaping a command becomes one line per problem and its exit code, never a traceback.
+    """
     try:
-        app(standalone_mode=False)
+        app(standalone_mode=True)
     except CrmmlError as exc:
         for line in exc.lines():
             err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 The core is pure functions over labels, scores, sensitive columns and contributions;
 :func:`evaluate_predictions` assembles ``evaluation.json``, :func:`write_reports` writes it and
-renders HTML and Markdown from it. Registry commands live in ``evaluation.registry_ops``.
+renders HTML and Markdown from it. Registry decisions (verdict tags, approve, reject,
+rollback, promotion log) live in ``evaluation.registry_ops``; ``evaluation.run`` evaluates a
+registered version (``crmml evaluate``).
 """
 
 from evaluation.bootstrap import bootstrap_overall, weight_chunks
@@ -19,6 +21,7 @@ from evaluation.metrics import (
     gains_table,
     point_metrics,
 )
+from evaluation.mitigation import mitigate
 from evaluation.policy import Policy, default_policy_path, load_policy
 from evaluation.proxies import cramers_v, proxy_scan
 from evaluation.reasons import excluded_features, phrase, reason_codes
@@ -48,6 +51,7 @@ __all__ = [
     "group_metrics",
     "load_eval_config",
     "load_policy",
+    "mitigate",
     "overall_with_ci",
     "phrase",
     "point_metrics",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -74,6 +75,8 @@ def evaluate(
 
     if version and alias:
         raise CrmmlError("give --version or --alias, not both")
+    # The summary below is the output; MLflow's per-file download bars are noise here.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     cfg, pol = load_eval_config(config), load_policy(policy)
     client, uri = _client()
     result = evaluate_version(
@@ -108,7 +111,14 @@ def evaluate(
     if result.auto_approved:
         console.print(f"  auto-approved: champion -> v{result.version}")
     if fail_on_gate and result.verdict != "pass":
-        raise typer.Exit(REFUSED)
+        # A CrmmlError, not typer.Exit: the root CLI runs click with standalone_mode=False,
+        # which returns (and so drops) the code of typer.Exit.
+        raise CrmmlError(
+            f"{result.name} v{result.version}: gate verdict is fail (--fail-on-gate)",
+            problems=[f"{result.name} v{result.version}: gate verdict is fail (--fail-on-gate)"]
+            + [f"failed check: {c}" for c in r["gate"]["failed"]],
+            exit_code=REFUSED,
+        )
 
 
 @app.command("approve")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -171,16 +172,14 @@ def evaluate_predictions(
     return to_jsonable(report)
 
 
-class _Head:
-    def __init__(self, c: Any, n: int):
-        self.values = np.asarray(c.values)[:n]
-        self.base_value = c.base_value
-        self.explainer = getattr(c, "explainer", "unknown")
-        self.scale = getattr(c, "scale", "log-odds")
-
-
-def _head(contributions: Any, n: int) -> _Head:
-    return _Head(contributions, n)
+def _head(c: Any, n: int) -> SimpleNamespace:
+    """The first ``n`` rows of a contributions object (SHAP is computed on a sample)."""
+    return SimpleNamespace(
+        values=np.asarray(c.values)[:n],
+        base_value=c.base_value,
+        explainer=getattr(c, "explainer", "unknown"),
+        scale=getattr(c, "scale", "log-odds"),
+    )
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -13,8 +13,9 @@ def _check(name, value, threshold, passed, detail="", *, warn=False) -> dict:
         "name": name,
         "value": value,
         "threshold": threshold,
-        "passed": bool(passed or warn),
+        "passed": bool(passed),  # a warning is not a pass: it just does not block
         "status": status,
+        "blocking": status == "fail",
         "detail": detail,
     }
 
@@ -74,7 +75,7 @@ def _fairness_checks(
             c = _metric_check(
                 f"{metric}:{name}", d["value"], maximum=policy.max_parity_difference, detail=ci
             )
-        if not blocking and not c["passed"]:
+        if not blocking and c["status"] == "fail":
             c = _check(
                 c["name"],
                 c["value"],
@@ -126,7 +127,7 @@ def evaluate_gate(report: dict, policy: Policy) -> dict:
                 detail=", ".join(f"{p['feature']}~{p['attribute']}" for p in flagged),
             )
         )
-    failed = [c["name"] for c in checks if not c["passed"]]
+    failed = [c["name"] for c in checks if c["status"] == "fail"]
     warnings = [c["name"] for c in checks if c["status"] == "warn"]
     return {
         "verdict": "fail" if failed else "pass",

@@ -36,10 +36,16 @@ class ScoreEstimator(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def _summary(y: np.ndarray, pred: np.ndarray, groups: pd.Series) -> dict[str, float]:
+def _summary(
+    y: np.ndarray, pred: np.ndarray, groups: pd.Series, min_group_size: int
+) -> dict[str, float]:
     names, g = np.unique(groups.to_numpy(str), return_inverse=True)
     counts = np.bincount(g * 4 + 2 * y + pred, minlength=4 * len(names))
-    d = disparities_from_counts(counts.reshape(len(names), 4).astype(float))
+    counts = counts.reshape(len(names), 4).astype(float)
+    # Same rule as the audit: groups too small or without both outcomes are not compared.
+    pos, n = counts[:, 2:].sum(1), counts.sum(1)
+    ok = (n >= min_group_size) & (pos > 0) & (pos < n)
+    d = disparities_from_counts(counts[ok])
     return {
         "accuracy": float(accuracy_score(y, pred)),
         "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
@@ -66,6 +72,7 @@ def mitigate(
     use: str = "assistive",
     method: str = "threshold_optimizer",
     attribute: str = "",
+    min_group_size: int = 30,
     seed: int = 0,
 ) -> dict:
     """Fit a fairlearn mitigation on the fit rows; compare it with the unmitigated model.
@@ -113,8 +120,8 @@ def mitigate(
         "attribute": attribute,
         "fit_rows": float(len(y_fit)),
         "eval_rows": float(len(y_eval)),
-        "unmitigated": _summary(y_eval, base, groups_eval),
-        "mitigated": _summary(y_eval, pred, groups_eval),
+        "unmitigated": _summary(y_eval, base, groups_eval, min_group_size),
+        "mitigated": _summary(y_eval, pred, groups_eval, min_group_size),
         "note": (
             f"fitted on {len(y_fit)} validation rows, judged on the {len(y_eval)} test rows; "
             "the mitigated model uses group-specific (randomised) thresholds and its own "

@@ -101,7 +101,9 @@ def reason_codes(
             reasons.append(
                 {
                     "feature": f,
-                    "value": None if pd.isna(v) else (float(v) if np.isreal(v) else str(v)),
+                    "value": None
+                    if pd.isna(v)
+                    else (float(v) if isinstance(v, int | float | np.number) else str(v)),
                     "contribution": float(c),
                     "phrase": text,
                     "text": f"{text} ({verb} {outcome})",

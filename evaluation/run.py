@@ -20,6 +20,7 @@ from crmml.errors import CrmmlError
 from evaluation import registry_ops as ops
 from evaluation.config import EvalConfig
 from evaluation.evaluate import evaluate_predictions
+from evaluation.fairness import DISPARITIES
 from evaluation.mitigation import mitigate
 from evaluation.plots import report_images
 from evaluation.policy import Policy
@@ -170,7 +171,8 @@ def evaluate_version(
     )
     if points:
         report["explanations"]["scorecard_points"] = points
-    if mitigate_audit and report.get("fairness") and report["gate"]["verdict"] == "fail":
+    audit_failed = any(c.split(":")[0] in DISPARITIES for c in report["gate"]["failed"])
+    if mitigate_audit and report.get("fairness") and audit_failed:
         report["mitigation"] = _mitigate(model, valid, test, report, config)
     images = report_images(
         report, shap_values=np.asarray(contrib.values), features=X.iloc[:n_explain]
@@ -202,20 +204,35 @@ def _mitigate(model, valid: pd.DataFrame, test: pd.DataFrame, report: dict, cfg:
             fairness["attributes"][a]["disparities"][fairness["key_metrics"][0]]["value"] or 1.0
         ),
     )
-    fcfg = cfg.fairness.model_copy(update={"sensitive": [worst]})
+    bins = dict(cfg.fairness.bins)
+    if fairness["attributes"][worst].get("bins"):  # the audit's edges, so groups match it
+        bins[worst] = fairness["attributes"][worst]["bins"]["edges"]
+    fcfg = cfg.fairness.model_copy(update={"sensitive": [worst], "bins": bins})
     col = [c for c in test.columns if c.startswith(PREFIX)]
     g_fit, _ = prepare_groups(valid[col].reset_index(drop=True), config=fcfg)
     g_eval, _ = prepare_groups(test[col].reset_index(drop=True), config=fcfg)
-    return mitigate(
-        y_fit=valid["label"].to_numpy(int),
-        score_fit=model.predict_proba(valid),
-        groups_fit=g_fit[worst],
-        y_eval=test["label"].to_numpy(int),
-        score_eval=model.predict_proba(test),
-        groups_eval=g_eval[worst],
-        threshold=report["operating_point"]["threshold"],
-        use=fairness["use"],
-        method=cfg.mitigation.method,
-        attribute=worst,
-        seed=cfg.bootstrap.seed,
-    )
+    try:
+        out = mitigate(
+            y_fit=valid["label"].to_numpy(int),
+            score_fit=model.predict_proba(valid),
+            groups_fit=g_fit[worst],
+            y_eval=test["label"].to_numpy(int),
+            score_eval=model.predict_proba(test),
+            groups_eval=g_eval[worst],
+            threshold=report["operating_point"]["threshold"],
+            use=fairness["use"],
+            method=cfg.mitigation.method,
+            attribute=worst,
+            min_group_size=fairness["min_group_size"],
+            seed=cfg.bootstrap.seed,
+        )
+    except ValueError as exc:  # e.g. a group seen in the test rows but not in validation
+        return {
+            "method": cfg.mitigation.method,
+            "constraint": "",
+            "attribute": worst,
+            "unmitigated": {},
+            "mitigated": {},
+            "note": f"mitigation failed: {exc}",
+        }
+    return out

@@ -27,7 +27,7 @@ from features.contract import (
     TASKS,
     buildable_tasks,
 )
-from features.customer_features import SENSITIVE as CUSTOMER_SENSITIVE
+from features.customer_attributes import SENSITIVE as CUSTOMER_SENSITIVE
 from features.customer_features import customer_features, customer_specs
 from features.events import Prepared, prepare
 from features.exports import Exports
@@ -200,8 +200,8 @@ def build_training_sets(
     feats = _Features(prep, config)
     dates, pairs = _pairs(tasks, as_of, snapshots, every, config)
     pairs += [(as_of, t) for t in tasks]  # the scoring snapshot, last
-    cust_ps = pseudonymize(pd.Series(prep.customer_ids, dtype="string"), key=key, kind="customer")
-    lead_ps = pseudonymize(pd.Series(prep.lead_ids, dtype="string"), key=key, kind="lead")
+    cust_ps = pseudonymize(pd.Series(prep.customer_ids, dtype=object), key=key, kind="customer")
+    lead_ps = pseudonymize(pd.Series(prep.lead_ids, dtype=object), key=key, kind="lead")
     pseud = {"customer": cust_ps.to_numpy(dtype=object), "lead": lead_ps.to_numpy(dtype=object)}
     parts: dict[str, list[pd.DataFrame]] = {t: [] for t in tasks}
     scoring: dict[str, pd.DataFrame] = {}
@@ -218,19 +218,20 @@ def build_training_sets(
             advance(f"{task} @ {snap}")
     frames, skipped = {}, {}
     for task in tasks:
-        train = pd.concat(parts[task], ignore_index=True)
-        if train.empty:
+        chunks = [p for p in parts.pop(task) if len(p)]
+        if not chunks:
             skipped[task] = (
                 f"no eligible {ENTITY[task]}s at any snapshot from {dates[task][0]} to "
                 f"{dates[task][-1]}: the export's history is shorter than the snapshots need "
                 "(try fewer --snapshots or a smaller --every)"
             )
             continue
-        frames[task] = (train, scoring[task])
+        frames[task] = (chunks, scoring[task])  # one chunk per snapshot: no concatenated copy
     if not frames:
         problems = [f"{t}: {r}" for t, r in skipped.items()]
         raise CrmmlError("; ".join(problems), problems=problems)
     merge_json, id_map = _id_maps(exports, prep, pseud["customer"], pseud["lead"])
+    del prep, feats  # the event arrays are not needed for writing; free them first
     manifest = _manifest(exports, config, frames, dates, skipped, snapshots, every)
     return write_training_sets(
         Path(out),

@@ -83,10 +83,17 @@ TasksOpt = Annotated[
 
 @app.command("features")
 def features(
-    raw: Annotated[Path, typer.Option("--raw", help="Folder of the CRM export (csv/parquet).")],
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the training sets (replaced as a whole).")
     ],
+    raw: Annotated[
+        Path | None,
+        typer.Option(
+            "--raw",
+            help="Folder of the CRM export (csv/parquet); with --spec, the table file "
+            "(overrides the spec's file).",
+        ),
+    ] = None,
     as_of: AsOfOpt = None,
     snapshots: Annotated[
         int | None,
@@ -100,6 +107,14 @@ def features(
     mapping: MappingOpt = None,
     tasks: TasksOpt = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec",
+            help="Dataset spec YAML of one customer-level table that already has a label "
+            "(instead of an export folder).",
+        ),
+    ] = None,
 ) -> None:
     """Build point-in-time training sets (one row per entity and snapshot) and scoring sets.
 
@@ -114,7 +129,16 @@ def features(
 
       crmml features --raw data/raw --as-of 2024-12-31 --out data/features
       --snapshots 6 --every 2W --tasks churn,lead_score
+
+      crmml features --spec examples/specs/bank.yaml --out data/bank
     """
+    if spec is not None:
+        _features_from_spec(spec, raw=raw, out=out, progress=progress)
+        return
+    if raw is None:
+        from crmml.errors import CrmmlError
+
+        raise CrmmlError("--raw DIR is required (or --spec SPEC for a single labelled table)")
     from features.build import build_training_sets
     from features.config import load_features_config
     from features.ingest import resolve_as_of
@@ -136,6 +160,26 @@ def features(
         tasks=wanted,
         progress=progress,
     )
+    _print_summary(manifest, out)
+    for task, reason in manifest.get("skipped", {}).items():
+        console.print(f"[yellow]skipped {task}:[/] {reason}")
+    console.print(
+        f"[dim]{manifest['id_map_file']} and {manifest['merge_map_file']} map raw ids to "
+        "pseudonyms: keep them private.[/]"
+    )
+
+
+def _features_from_spec(spec: Path, *, raw: Path | None, out: Path, progress: bool) -> None:
+    from features.dataset_spec import load_dataset_spec
+    from features.single_table import build_from_spec
+
+    manifest = build_from_spec(load_dataset_spec(spec), out=out, table_path=raw, progress=progress)
+    _print_summary(manifest, out)
+    if manifest.get("evaluation_note"):
+        console.print(f"[yellow]note:[/] {manifest['evaluation_note']}")
+
+
+def _print_summary(manifest: dict, out: Path) -> None:
     from rich.table import Table
 
     table = Table(title=f"training sets in {out} (as of {manifest['as_of']})")
@@ -151,12 +195,6 @@ def features(
             f"{info['scoring_rows']:,}",
         )
     console.print(table)
-    for task, reason in manifest.get("skipped", {}).items():
-        console.print(f"[yellow]skipped {task}:[/] {reason}")
-    console.print(
-        f"[dim]{manifest['id_map_file']} and {manifest['merge_map_file']} map raw ids to "
-        "pseudonyms: keep them private.[/]"
-    )
 
 
 @app.command("validate")

@@ -14,14 +14,16 @@ import numpy as np
 import pandas as pd
 
 from features.config import FeaturesConfig
-from features.contract import CHANNELS, SENSITIVE_PREFIX
+from features.contract import CHANNELS
+from features.customer_attributes import (
+    COMPANY_ATTRIBUTES,
+    sensitive_columns,
+    static_columns,
+)
+from features.event_tables import EVENT_GROUPS
 from features.events import Prepared, to_day
 from features.specs import FeatureSpec, cat, num
-from features.event_tables import EVENT_GROUPS
 
-AGE_BANDS = ("<25", "25-34", "35-44", "45-54", "55+")
-COMPANY_ATTRIBUTES = ("industry", "region", "city", "company_size", "segment")
-SENSITIVE = tuple(SENSITIVE_PREFIX + a for a in ("gender", "age", "age_band"))
 _LAST90 = 90
 _SAT_DAYS = 365
 _NEG = {"churn": -1, "repurchase": 1}  # more activity: less churn, more repurchase
@@ -172,15 +174,25 @@ def _last_day(n: int, code: np.ndarray, day: np.ndarray) -> np.ndarray:
     return last
 
 
+def _category_firsts(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Per (customer, category) bought: the customer and the day of the first paid order.
+
+    Breadth at a snapshot is then the count of pairs first bought on or before it, one
+    bincount instead of a distinct count over all history at every snapshot.
+    """
+    if "category_firsts" not in prep.cache:
+        o = prep.orders
+        keep = (o.cols["paid"] > 0) & (o.cols["cat"] >= 0)
+        keys = o.code[keep] * np.int64(1 << 20) + o.cols["cat"][keep]
+        # Orders are sorted by day, so the first occurrence of a pair is its first purchase.
+        uniq, first = np.unique(keys, return_index=True)
+        prep.cache["category_firsts"] = (uniq >> 20, o.day[keep][first])
+    return prep.cache["category_firsts"]
+
+
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
-
-
-def age_band(age: pd.Series) -> pd.Series:
-    """Age bands ``<25, 25-34, 35-44, 45-54, 55+`` (string dtype, missing stays missing)."""
-    bands = pd.cut(age, [-np.inf, 25, 35, 45, 55, np.inf], right=False, labels=list(AGE_BANDS))
-    return bands.astype("string")
 
 
 def _subscription_columns(prep: Prepared, s: int) -> dict[str, np.ndarray]:
@@ -232,11 +244,10 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
     refunds = o.count(n, year, o.cols["refund"])
     cols["refunds_365d"] = refunds
     cols["refund_share_365d"] = _ratio(refunds, o.count(n, year))
-    cat_code, paid = o.cols["cat"][hist], o.cols["paid"][hist] > 0
-    keys = np.unique(
-        o.code[hist][paid & (cat_code >= 0)] * np.int64(1 << 20) + cat_code[paid & (cat_code >= 0)]
+    pair_customer, pair_first = _category_firsts(prep)
+    cols["category_breadth"] = np.bincount(pair_customer[pair_first <= s], minlength=n).astype(
+        "float64"
     )
-    cols["category_breadth"] = np.bincount(keys >> 20, minlength=n).astype("float64")
     first = np.where(prep.customer_first_order <= s, prep.customer_first_order, np.nan)
     start = np.where(prep.customer_created <= s, prep.customer_created, first)
     cols["tenure_days"] = s - start
@@ -269,31 +280,12 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
         mask = c.cols["group"][rows] == i
         cols[f"campaign_{g}_90d"] = np.bincount(c.code[rows][mask], minlength=n).astype(float)
 
-    for attr in COMPANY_ATTRIBUTES:
-        cols[attr] = _string(prep.customers, attr, n)
+    cols.update(static_columns(prep))
     cols["contacts"], cols["has_decision_maker"] = prep.contacts, prep.decision_maker
-    out = pd.DataFrame(cols)
-    for name in out.columns:
-        categorical = name in COMPANY_ATTRIBUTES or name == "subscription_plan"
-        out[name] = out[name].astype("string" if categorical else "float64")
-    return pd.concat([out, _sensitive(prep, snapshot, n)], axis=1)
-
-
-def _string(frame: pd.DataFrame, col: str, n: int) -> pd.Series:
-    if col not in frame:
-        return pd.Series(pd.NA, index=range(n), dtype="string")
-    return frame[col].astype("string").reset_index(drop=True)
-
-
-def _sensitive(prep: Prepared, snapshot: date, n: int) -> pd.DataFrame:
-    cust = prep.customers
-    birth = (
-        pd.to_numeric(cust["birth_year"], errors="coerce").astype("float64").reset_index(drop=True)
-        if "birth_year" in cust
-        else pd.Series(np.nan, index=range(n))
-    )
-    age = snapshot.year - birth
-    band = age_band(age).fillna(_string(cust, "age_band", n))
-    return pd.DataFrame(
-        {SENSITIVE[0]: _string(cust, "gender", n), SENSITIVE[1]: age, SENSITIVE[2]: band}
-    )
+    cols["subscription_plan"] = pd.array(cols["subscription_plan"], dtype="string")
+    out = pd.DataFrame(cols, copy=False)
+    for name in out.columns:  # counts from bincount are float already; this keeps it certain
+        if name not in COMPANY_ATTRIBUTES and name != "subscription_plan":
+            if out[name].dtype != "float64":
+                out[name] = out[name].astype("float64")
+    return pd.concat([out, sensitive_columns(prep, snapshot)], axis=1)

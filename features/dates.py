@@ -95,4 +95,3 @@ def _from_objects(series: pd.Series, *, tz: str) -> tuple[pd.Series, pd.Series]:
     """Python ``date``/``datetime`` objects (e.g. from Parquet ``date32`` columns)."""
     iso = series.map(lambda v: v.isoformat() if isinstance(v, dt.date) else v)
     return _from_strings(iso.astype("str"), tz=tz)
-

@@ -8,15 +8,15 @@ millions of events in seconds; the feature modules only read these arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from features import event_tables as tb
-from features.exports import Exports
 from features.event_tables import EventTable
+from features.exports import Exports
 
 _EPOCH = date(1970, 1, 1)
 PAID = "paid"
@@ -53,6 +53,8 @@ class Prepared:
     leads: pd.DataFrame
     lead_activities: EventTable
     lead_campaign: EventTable
+    cache: dict = field(default_factory=dict)
+    """Snapshot-independent columns, computed on first use."""
 
 
 def _universe(frames: list[pd.DataFrame | None], key: str) -> pd.Index:
@@ -124,7 +126,10 @@ def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
         customers=customers,
         customer_created=created,
         customer_first_order=first_order,
-        customer_name=tb.normalize_names(tb.text(customers.get("company_name"), n_c)),
+        # Company names only serve matching leads to customers; normalising is costly.
+        customer_name=tb.normalize_names(tb.text(customers.get("company_name"), n_c))
+        if len(lead_ids)
+        else np.full(n_c, None, dtype=object),
         contacts=contacts,
         decision_maker=dm,
         orders=orders,

@@ -34,6 +34,8 @@ def resolve_as_of(raw_dir: Path, as_of: str | None) -> dt.date:
             return dt.date.fromisoformat(str(as_of).strip())
         except ValueError:
             raise CrmmlError(f"--as-of '{as_of}': not a date; expected YYYY-MM-DD") from None
+    if not Path(raw_dir).is_dir():
+        raise CrmmlError(f"{raw_dir}: export folder not found")
     meta = Path(raw_dir) / "export.json"
     if not meta.is_file():
         raise CrmmlError(
@@ -45,7 +47,7 @@ def resolve_as_of(raw_dir: Path, as_of: str | None) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except (ValueError, AttributeError, TypeError):
         raise CrmmlError(
-            f"{meta}: expected a JSON object with \"as_of\": \"YYYY-MM-DD\"; pass --as-of instead"
+            f'{meta}: expected a JSON object with "as_of": "YYYY-MM-DD"; pass --as-of instead'
         ) from None
 
 
@@ -71,6 +73,15 @@ def _table_files(raw_dir: Path, mapping: Mapping, findings: Findings) -> dict[st
         if table is None and suffix in readable and path.stem in TABLES:
             mapped_elsewhere = mapping.for_table(path.stem).file not in (None, path.stem)
             table = None if mapped_elsewhere else path.stem
+        if suffix in (".xlsx", ".xls", ".xlsm"):
+            findings.warn(
+                "unknown_table",
+                f"'{path.name}': Excel workbooks are not read; save each sheet as CSV UTF-8 "
+                "(or Parquet), one file per table",
+                count=1,
+                action="ignored",
+            )
+            continue
         if table is None or suffix not in readable:
             findings.warn(
                 "unknown_table",
@@ -84,9 +95,14 @@ def _table_files(raw_dir: Path, mapping: Mapping, findings: Findings) -> dict[st
     names = [p.name for p in files]
     for table, tm in mapping.tables.items():
         if tm.file is not None and table not in by_table:
-            findings.block(
+            # One mapping serves exports with fewer tables: a missing table is only blocking
+            # when a task needs it, and that is reported by the task check.
+            findings.warn(
+                "mapping",
                 f"{mapping.source}: tables.{table}.file: '{tm.file}' not found in {raw_dir}; "
-                f"found files: {', '.join(names) or '(none)'}"
+                f"table {table} is absent (found files: {', '.join(names) or 'none'})",
+                table=table,
+                action="table absent",
             )
     for table, paths in by_table.items():
         if len(paths) > 1:
@@ -176,7 +192,16 @@ def ingest(
     return result
 
 
-def _ingest_one(path, table, mapping, tz, findings, result, live) -> None:  # noqa: ANN001
+def _ingest_one(
+    path: Path,
+    table: Table,
+    mapping: Mapping,
+    tz: str,
+    findings: Findings,
+    result: Ingested,
+    live: object | None,
+) -> None:
+    """Read, map and type one table file into ``result``; problems go to ``findings``."""
     name = path.name
     result.file_hashes[name] = sha256_file(path)
     try:

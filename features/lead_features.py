@@ -117,7 +117,7 @@ def lead_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig) -> 
     cols["lead_age_days"] = s - created
 
     a = prep.lead_activities
-    hist = a.span(-np.inf, s + 1)
+    hist = a.span(-np.inf, s)
     code, day = a.code[hist], a.day[hist]
     after_creation = day >= created[code]
     first = np.full(n, np.inf)

@@ -84,9 +84,7 @@ def load_mapping(path: Path | None) -> Mapping:
     for table, spec in data["tables"].items():
         key = f"{src}: tables.{table}"
         if table not in TABLES:
-            mapping.problems.append(
-                f"{key}: no such table; expected one of {_expected(TABLES)}"
-            )
+            mapping.problems.append(f"{key}: no such table; expected one of {_expected(TABLES)}")
             continue
         if spec is None:
             spec = {}
@@ -124,7 +122,7 @@ def load_mapping(path: Path | None) -> Mapping:
 
 
 def canonical_header(header: str) -> str:
-    """``" Customer ID "`` -> ``customer_id``: how an unmapped header is matched to the contract."""
+    """``" Customer ID "`` -> ``customer_id``: how an unmapped header meets the contract."""
     return "_".join(str(header).strip().lstrip("\ufeff").lower().replace("-", " ").split())
 
 

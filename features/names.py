@@ -1,8 +1,8 @@
 """Company-name normalisation and near-duplicate clustering.
 
-``北京ABC科技有限公司``, ``ABC科技公司`` and ``ＡＢＣ科技（北京）有限公司`` are one company typed three
-ways. Names are reduced to a key (NFKC, case, punctuation, spaces, legal suffixes and leading
-region names removed), equal keys are one company, and keys that are near-equal by
+``北京ABC科技有限公司``, ``ABC科技公司`` and ``ＡＢＣ科技（北京）有限公司`` are one company
+typed three ways. Names are reduced to a key (NFKC, case, punctuation, spaces, legal suffixes
+and leading place names removed), equal keys are one company, and keys that are near-equal by
 :func:`rapidfuzz.fuzz.ratio` (within blocks sharing their first characters) are clustered too.
 A Chinese name and its English translation are different keys: there is no translation.
 """
@@ -30,9 +30,7 @@ _EN_REGION = "(?:" + "|".join(CITY_NAMES_EN) + ")"
 # A short Chinese text in brackets is a place or a note (（石家庄）, （中国）): not the name.
 _PAREN_REGION = f"[(（] *(?:{_EN_REGION}|[一-鿿]{{2,5}}) *[)）]"
 _LEADING_REGION = f"^(?:{_CN_REGION} ?|{_EN_REGION} )"
-_SUFFIXES_AT_END = (
-    "(?: (?:" + "|".join(_EN_SUFFIXES) + ")| ?(?:" + "|".join(_CN_SUFFIXES) + "))+$"
-)
+_SUFFIXES_AT_END = "(?: (?:" + "|".join(_EN_SUFFIXES) + ")| ?(?:" + "|".join(_CN_SUFFIXES) + "))+$"
 _MIN_KEY_AFTER_REGION = 3
 """北京银行 and 上海银行 are two banks: a region prefix is only dropped when 3+ characters stay."""
 

@@ -14,15 +14,13 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from crmml.errors import CrmmlError
 from features.contract import AS_OF, ENTITY_ID, LABEL, SENSITIVE_PREFIX
 
 MANIFEST = "manifest.json"
-
-
-def _rate(labels: pd.Series) -> float | None:
-    return round(float(labels.mean()), 6) if len(labels) else None
 
 
 def _normalise(df: pd.DataFrame, *, what: str, with_label: bool) -> pd.DataFrame:
@@ -32,7 +30,7 @@ def _normalise(df: pd.DataFrame, *, what: str, with_label: bool) -> pd.DataFrame
             f"{what}: missing column(s) {missing}; expected {ENTITY_ID}, {AS_OF}"
             + (f", {LABEL}" if with_label else "")
         )
-    df = df.reset_index(drop=True).copy()
+    df = df.reset_index(drop=True)  # copy-on-write: the caller's frame is never changed
     df[ENTITY_ID] = df[ENTITY_ID].astype("string")
     df[AS_OF] = pd.to_datetime(df[AS_OF]).astype("datetime64[ns]")
     if with_label:
@@ -59,22 +57,46 @@ def _default_features(df: pd.DataFrame) -> list[dict]:
     ]
 
 
-def task_stats(train: pd.DataFrame, scoring: pd.DataFrame) -> dict:
+def task_stats(train: pd.DataFrame | list[pd.DataFrame], scoring: pd.DataFrame) -> dict:
     """Row counts and label rates of one task, overall and per snapshot date."""
-    per = train.groupby(AS_OF, sort=True)[LABEL].agg(["size", "mean"])
+    chunks = train if isinstance(train, list) else [train]
+    per = (
+        pd.concat([c.groupby(AS_OF)[LABEL].agg(["size", "sum"]) for c in chunks])
+        .groupby(level=0)
+        .sum()
+        .sort_index()
+    )
+    rows, positives = int(per["size"].sum()), int(per["sum"].sum())
     return {
-        "rows": int(len(train)),
-        "label_rate": _rate(train[LABEL]),
+        "rows": rows,
+        "label_rate": round(positives / rows, 6) if rows else None,
         "scoring_rows": int(len(scoring)),
         "snapshots": [
             {
                 "as_of": ts.date().isoformat(),
                 "rows": int(r["size"]),
-                "label_rate": round(float(r["mean"]), 6),
+                "label_rate": round(float(r["sum"]) / r["size"], 6),
             }
             for ts, r in per.iterrows()
         ],
     }
+
+
+def _write_parquet(path: Path, chunks: list[pd.DataFrame]) -> None:
+    """Write chunks one after another into one file (no concatenated copy in memory)."""
+    writer, schema = None, None
+    try:
+        for chunk in chunks:
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(path, schema)
+            else:
+                table = table.cast(schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def write_training_sets(
@@ -90,8 +112,9 @@ def write_training_sets(
     ----------
     out : the output folder; replaced as a whole. A non-empty folder without a manifest is
         refused (it is not ours to delete).
-    frames : task -> (training frame with ``entity_id``, ``as_of``, features, ``label``;
-        scoring frame with the same columns minus ``label``).
+    frames : task -> (training frame with ``entity_id``, ``as_of``, features, ``label``, or a
+        list of such frames with the same columns, e.g. one per snapshot, written one after
+        another without concatenating; scoring frame with the same columns minus ``label``).
     manifest : the top-level manifest fields (``feature_version``, ``source``, ``as_of``,
         ``split``, ...). ``manifest["tasks"][task]`` may hold ``features``, ``window_days``,
         ``sensitive`` and ``drop_after_outcome``; this function adds ``file``, ``scoring_file``,
@@ -119,17 +142,25 @@ def write_training_sets(
     tmp.mkdir()
     try:
         for task, (train, scoring) in frames.items():
-            train = _normalise(train, what=f"{task} training set", with_label=True)
+            what = f"{task} training set"
+            chunks = [
+                _normalise(c, what=what, with_label=True)
+                for c in (train if isinstance(train, list) else [train])
+            ]
+            if not chunks:
+                raise CrmmlError(f"{what}: no rows to write")
+            columns = list(chunks[0].columns)
+            if any(list(c.columns) != columns for c in chunks):
+                raise CrmmlError(f"{what}: chunks have different columns")
             scoring = _normalise(scoring, what=f"{task} scoring set", with_label=False)
             entry = tasks.setdefault(task, {})
             entry.update(file=f"{task}.parquet", scoring_file=f"{task}.scoring.parquet")
-            entry.update(task_stats(train, scoring))
-            entry.setdefault("features", _default_features(train))
-            entry.setdefault(
-                "sensitive", [c for c in train.columns if c.startswith(SENSITIVE_PREFIX)]
-            )
+            entry.update(task_stats(chunks, scoring))
+            entry.setdefault("features", _default_features(chunks[0]))
+            entry.setdefault("sensitive", [c for c in columns if c.startswith(SENSITIVE_PREFIX)])
             entry.setdefault("drop_after_outcome", [])
-            train.to_parquet(tmp / entry["file"], index=False)
+            _write_parquet(tmp / entry["file"], chunks)
+            del chunks
             scoring.to_parquet(tmp / entry["scoring_file"], index=False)
         for name, content in (extra_files or {}).items():
             if isinstance(content, pd.DataFrame):

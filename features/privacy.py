@@ -15,6 +15,7 @@ import stat
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from crmml.errors import ConfigError
@@ -40,13 +41,19 @@ def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.S
     if not key:
         raise ConfigError("pseudonym key is empty")
     prefix = PREFIXES.get(kind or "", "")
-    values = ids.astype("string")
-    uniq = pd.unique(values.dropna())
+    if ids.dtype == object:  # plain Python strings: no Arrow round trip
+        values = ids.to_numpy(dtype=object)
+    else:
+        values = ids.astype("string").to_numpy(dtype=object, na_value=None)
+    values = np.where(pd.isna(values), None, values)
+    uniq = pd.unique(values[values != None])  # noqa: E711 - elementwise on an object array
     mapping = {
-        u: prefix + hmac.new(key, u.encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
+        u: prefix
+        + hmac.new(key, str(u).encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
         for u in uniq
     }
-    return values.map(mapping).astype("string")
+    out = [mapping[v] if v is not None else None for v in values]
+    return pd.Series(out, index=ids.index, dtype="string")
 
 
 def load_key() -> bytes:

@@ -27,6 +27,7 @@ from features.quality_checks import (
     completeness,
 )
 from features.quality_merge import derive_customers, merge_duplicate_customers
+from features.schemas import check_clean_tables
 
 REPORT_VERSION = 1
 
@@ -146,6 +147,7 @@ def run_quality_gate(
     }
     exports = None
     if not blocked:
+        check_clean_tables(tables)
         exports = Exports(
             tables=tables,
             as_of=as_of,

@@ -25,9 +25,10 @@ SATISFACTION_RANGE = (1.0, 5.0)
 # Tables whose latest date says how fresh the export is (customers and subscriptions may
 # legitimately have started long ago).
 FRESHNESS_TABLES = ("orders", "activities", "tickets", "leads", "campaign_events")
-_NOUN = {"customers": "customers", "contacts": "contacts", "orders": "orders",
-         "subscriptions": "subscriptions", "activities": "activities", "tickets": "tickets",
-         "leads": "leads", "campaign_events": "campaign events"}  # fmt: skip
+
+
+def _noun(table: str) -> str:
+    return table.replace("_", " ")
 
 
 def isin(series: pd.Series, values: pd.Series) -> pd.Series:
@@ -54,7 +55,7 @@ def _leave_out(
     n = int(mask.sum())
     if n:
         tables[name] = tables[name][~mask].reset_index(drop=True)
-        findings.warn(kind, f"{n} {_NOUN[name]} {why} left out", table=name, column=column,
+        findings.warn(kind, f"{n} {_noun(name)} {why} left out", table=name, column=column,
                       count=n, action="left out")  # fmt: skip
 
 
@@ -120,7 +121,7 @@ def check_future(tables: dict[str, pd.DataFrame], findings: Findings, *, as_of: 
                 # Converted after the cut-off: at the as-of date the lead was still open.
                 df.loc[late & (df["status"] == "converted"), "status"] = "open"
             df.loc[late, col] = pd.NaT
-            findings.warn("future_outcome", f"{n} {_NOUN[name]} with {col} after {as_of}: "
+            findings.warn("future_outcome", f"{n} {_noun(name)} with {col} after {as_of}: "
                           "not known at the as-of date, set to missing", table=name, column=col,
                           count=n, action="set to missing")  # fmt: skip
 
@@ -141,7 +142,7 @@ def check_ranges(tables: dict[str, pd.DataFrame], findings: Findings) -> None:
         n = int(bad.sum())
         if n:
             tables[name].loc[bad, col] = float("nan")
-            findings.warn("out_of_range", f"{n} {_NOUN[name]} with {what} {col}: set to missing",
+            findings.warn("out_of_range", f"{n} {_noun(name)} with {what} {col}: set to missing",
                           table=name, column=col, count=n, action="set to missing")  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """One customer, one id: duplicate companies are merged before any feature is built.
 
-Customers whose normalised company names cluster together (:func:`features.names.cluster_companies`)
-become the oldest of them (earliest ``created_at``, then the smallest id as text); every
-``customer_id`` in every table is rewritten to that canonical id. A B2C customer whose name key
+Customers whose normalised company names cluster together
+(:func:`features.names.cluster_companies`) become the oldest of them (earliest ``created_at``,
+then the smallest id as text); every ``customer_id`` in every table is rewritten to that
+canonical id. A B2C customer whose name key
 has 3 characters or fewer is never merged by name: two people called 张伟 are two customers.
 """
 

@@ -31,8 +31,8 @@ _MARKDOWN = """\
 
 | table | file | rows read | rows kept | latest date |
 |---|---|---:|---:|---|
-{% for name, t in r.tables.items() %}| {{ name }} | {{ t.file or "(derived)" }} | {{ t.rows_read }} \
-| {{ t.rows_kept }} | {{ t.latest_date or "" }} |
+{% for name, t in r.tables.items() %}| {{ name }} | {{ t.file or "(derived)" }} \
+| {{ t.rows_read }} | {{ t.rows_kept }} | {{ t.latest_date or "" }} |
 {% endfor %}
 ## Warnings ({{ r.warnings | length }})
 
@@ -92,8 +92,9 @@ Buildable tasks: {{ r.summary.tasks | join(", ") or "none" }}.</p>
 <td>{{ c.canonical }}</td><td>{{ c.ids | join(", ") }}</td><td>{{ c.names | join(" / ") }}</td>
 </tr>{% endfor %}</table>{% endif %}
 <h2>Missing values</h2><ul>
-{% for name, t in r.tables.items() %}<li><b>{{ name }}</b>: {% for col, rate in t.missing_rate.items()
-%}{{ col }} {{ "%.0f" | format(rate * 100) }}%{{ ", " if not loop.last }}{% endfor %}</li>
+{% for name, t in r.tables.items() %}<li><b>{{ name }}</b>:
+{% for col, rate in t.missing_rate.items() %}{{ col }} {{ "%.0f" | format(rate * 100) }}%
+{{- ", " if not loop.last }}{% endfor %}</li>
 {% endfor %}</ul>
 {% if r.info %}<h2>Notes</h2><ul>{% for line in r.info %}<li>{{ line }}</li>{% endfor %}</ul>
 {% endif %}

@@ -60,9 +60,10 @@ def detect_encoding(path: Path) -> str:
         raise ReadProblem(f"{name}: empty file (no header row)")
     if raw.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or raw[:4096].count(b"\x00") > len(
-        raw[:4096]
-    ) // 4:
+    if (
+        raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        or raw[:4096].count(b"\x00") > len(raw[:4096]) // 4
+    ):
         raise ReadProblem(
             f"{name}: encoded as UTF-16/UTF-32, which is not supported; "
             "save it as CSV UTF-8 (or GB18030)"
@@ -131,7 +132,9 @@ def read_file(path: Path, *, progress: object | None = None) -> RawFile:
         # The sample decoded but a later line did not: the file mixes encodings.
         if encoding.startswith("utf-8"):
             with contextlib.suppress(UnicodeDecodeError, pd.errors.ParserError):
-                return RawFile(_read_csv(path, "gb18030", delimiter, progress), "gb18030", delimiter)
+                return RawFile(
+                    _read_csv(path, "gb18030", delimiter, progress), "gb18030", delimiter
+                )
         raise ReadProblem(
             f"{name}: not valid {encoding} text at byte {exc.start}; "
             "the file mixes encodings, save it as CSV UTF-8"

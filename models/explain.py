@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sklearn.pipeline import Pipeline
 
 EXPLAINERS = {
-    "scorecard": "linear: coef x (encoded value - training mean), summed per raw feature",
-    "tree": "saabas: path contributions on node log-odds, summed per raw feature",
-    "lgbm": "tree_shap_path_dependent: LightGBM pred_contrib",
+    # coef x (encoded value - training mean), summed over a feature's bins / categories
+    "scorecard": "linear",
+    # change of node log-odds along the decision path, credited to the split feature
+    "tree": "saabas",
+    # LightGBM pred_contrib: TreeSHAP, path-dependent, on the raw score
+    "lgbm": "tree_shap_path_dependent",
 }
 
 
@@ -25,7 +29,7 @@ class Contributions:
     scale: str = "log-odds"
 
 
-def contributions(pipeline: Pipeline, X, *, family: str) -> Contributions:
+def contributions(pipeline: Pipeline, X: pd.DataFrame, *, family: str) -> Contributions:
     """Explain ``pipeline``'s raw score for the rows ``X`` per raw feature."""
     encoder, model = pipeline.steps[0][1], pipeline.steps[-1][1]
     encoded = encoder.transform(X)
@@ -38,5 +42,5 @@ def contributions(pipeline: Pipeline, X, *, family: str) -> Contributions:
         values=values,
         base_value=float(base),
         feature_names=[str(n) for n in names],
-        explainer=EXPLAINERS[family].split(":")[0],
+        explainer=EXPLAINERS[family],
     )

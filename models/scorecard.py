@@ -89,9 +89,5 @@ def _bin_label(edges: list[float], k: int) -> str:
 
 
 def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Constructor params that JSON can hold (``inf`` C is spelt as a string by json)."""
-    return {
-        k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v)
-        for k, v in params.items()
-        if k != "penalty"  # deprecated in scikit-learn 1.8; l1_ratio says the same
-    }
+    # ``penalty`` is deprecated since scikit-learn 1.8; ``l1_ratio`` says the same thing
+    return {k: v for k, v in params.items() if k != "penalty"}

@@ -45,7 +45,12 @@ def _piece(entry: dict[str, Any], files: dict[str, str], where: Path) -> Any:
     kind = entry.get("type")
     if kind not in _PIECES:
         raise CrmmlError(f"{where}: unknown step type {kind!r}; expected one of {sorted(_PIECES)}")
-    return _PIECES[kind].from_state(entry["state"], files)
+    try:
+        return _PIECES[kind].from_state(entry["state"], files)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CrmmlError(
+            f"{where}: step {entry.get('name')!r} ({kind}) has bad state: {exc!r}"
+        ) from exc
 
 
 def model_document(

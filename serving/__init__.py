@@ -8,9 +8,10 @@ limits and the alias hot swap; :func:`score_file` (``crmml score``) uses it on f
 
 from serving.auth import ApiKeys
 from serving.batch import score_file
+from serving.champion import Champion, build_champion, load_champion
 from serving.client import CrmmlClient, CrmmlClientError
 from serving.config import ServingConfig, Tier, load_serving_config
-from serving.registry_watch import Champion, ChampionWatcher, build_champion, load_champion
+from serving.registry_watch import ChampionWatcher
 from serving.scorer import Scorer
 from serving.validation import Problem, RequestInvalid, validate_records
 

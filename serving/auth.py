@@ -84,9 +84,19 @@ class ApiKeyMiddleware:
     def __init__(self, app, open_paths: tuple[str, ...] = OPEN_PATHS):
         self.app = app
         self.open_paths = open_paths
-        self.keys = load_keys_or_refuse()
+        self.refusal: str | None = None
+        try:
+            self.keys = load_keys_or_refuse()
+        except ConfigError as exc:
+            # `crmml serve` refuses to start; a bare `bentoml serve` gets here instead (a
+            # raise would only disable the app's lifespan): fail closed, every request 503.
+            self.keys, self.refusal = ApiKeys([]), str(exc)
+            log.critical("refusing to serve: %s", exc)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.refusal and scope["path"] != "/livez":
+            await send_json(send, 503, {"error": "refusing to serve", "detail": self.refusal})
+            return
         if scope["type"] != "http" or scope["path"] in self.open_paths or not self.keys:
             await self.app(scope, receive, send)
             return

@@ -15,8 +15,8 @@ import shutil
 from pathlib import Path
 
 from crmml.errors import CrmmlError
+from serving.champion import Champion, _download, _run_features, champion_from_dir
 from serving.config import ServingConfig
-from serving.registry_watch import Champion, _download, _run_features, champion_from_dir
 
 log = logging.getLogger("crmml.serving")
 BUNDLE_ENV = "CRMML_BUNDLE_DIR"

@@ -92,7 +92,9 @@ def serve(
         )
     console.print(
         f"crmml serve: http://{host}:{port} ({workers} worker(s)), "
-        f"registry {env['MLFLOW_TRACKING_URI']}"
+        f"registry {env['MLFLOW_TRACKING_URI']}",
+        soft_wrap=True,
+        highlight=False,
     )
     args = [
         sys.executable,
@@ -144,8 +146,8 @@ def score(
     from crmml.errors import CrmmlError
     from crmml.paths import default_tracking_uri
     from serving.batch import score_file
+    from serving.champion import load_champion
     from serving.config import TASKS, load_serving_config
-    from serving.registry_watch import load_champion
 
     if task not in TASKS:
         raise CrmmlError(f"--task: expected one of {', '.join(TASKS)}, found {task!r}")

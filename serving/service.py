@@ -26,6 +26,17 @@ log = logging.getLogger("crmml.serving")
 SCORING_DIR_ENV = "CRMML_SCORING_DIR"
 
 _views = FastAPI(title="crmml", docs_url=None, redoc_url=None, openapi_url=None)
+# Exposed on /metrics next to BentoML's own; labels carry versions, never customer data.
+_PREDICTIONS = bentoml.metrics.Counter(
+    name="crmml_predictions",
+    documentation="Predictions served, by task and model version",
+    labelnames=["task", "model_version"],
+)
+_REFUSED = bentoml.metrics.Counter(
+    name="crmml_refused_requests",
+    documentation="Prediction requests answered 4xx/5xx, by task and status",
+    labelnames=["task", "status"],
+)
 
 
 def _error(status: int, error: str, detail: Any) -> JSONResponse:
@@ -86,12 +97,14 @@ class CrmmlService:
 
     @bentoml.api(route="/predict/lead_score")
     def predict_lead_score(self, ctx: bentoml.Context):
-        """Score leads: body ``{"records": [...]}``, ``{"entity_ids": [...]}``."""
+        """Score leads: ``records``, ``entity_ids`` or raw CRM lead rows (``leads``)."""
         return self._predict("lead_score", ctx)
 
     def _predict(self, task: str, ctx: bentoml.Context) -> JSONResponse:
         response = self._answer(task, ctx)
         ctx.response.status_code = response.status_code  # BentoML copies it over ours
+        if response.status_code != 200:
+            _REFUSED.labels(task=task, status=str(response.status_code)).inc()
         return response
 
     def _answer(self, task: str, ctx: bentoml.Context) -> JSONResponse:
@@ -116,9 +129,13 @@ class CrmmlService:
                 logged = predictions
             elif "entity_ids" in body:
                 predictions, logged = self._by_entity(task, champion, body["entity_ids"], explain)
+            elif "leads" in body and task == "lead_score":
+                predictions, logged = self._by_lead(champion, body["leads"], explain)
             else:
                 return _error(
-                    422, "invalid request", [_problem(None, 'expected "records" or "entity_ids"')]
+                    422,
+                    "invalid request",
+                    [_problem(None, 'expected "records", "entity_ids" or (lead_score) "leads"')],
                 )
         except RequestInvalid as exc:
             log.info("request %s: %s invalid (%d problems)", request_id, task, len(exc.problems))
@@ -131,6 +148,7 @@ class CrmmlService:
             log.exception("request %s: %s scoring failed", request_id, task)
             return _error(500, "internal error", f"see server log, request id {request_id}")
         latency_ms = (time.perf_counter() - start) * 1000
+        _PREDICTIONS.labels(task=task, model_version=champion.version).inc(len(logged))
         try:
             self.audit.write(task, logged, request_id=request_id, latency_ms=latency_ms)
         except OSError as exc:
@@ -183,23 +201,34 @@ class CrmmlService:
                     )
                 ]
             )
-        found = [r for r in records if r is not None]
-        scored = iter(champion.scorer.score_records(found, explain=explain) if found else [])
-        out, logged = [], []
-        for given, rec in zip(ids, records, strict=True):
-            if rec is None:
-                out.append(
-                    {
-                        "entity_id": str(given),
-                        "error": "unknown entity",
-                        "model": champion.scorer.model_ref,
-                    }
-                )
-                continue
-            pred = next(scored)
-            logged.append(pred)
-            out.append({**pred, "entity_id": str(given)})  # echo what the caller sent
-        return out, logged
+        return _merge(champion, ids, records, explain=explain, missing="unknown entity")
+
+    def _by_lead(self, champion, rows, explain):
+        from serving.leads import lead_records
+        from serving.validation import Problem, RequestInvalid
+
+        ids, records, version = lead_records(rows, max_records=self.cfg.max_records)
+        wanted = champion.scorer.feature_version
+        if wanted and version != wanted:
+            raise RequestInvalid(
+                [
+                    Problem(
+                        None,
+                        "leads",
+                        (
+                            f"this server's feature code is version {version!r}, the model "
+                            f"{champion.name} v{champion.version} needs {wanted!r}"
+                        ),
+                    )
+                ]
+            )
+        return _merge(
+            champion,
+            ids,
+            records,
+            explain=explain,
+            missing="not an open lead at created_at: not scored",
+        )
 
     # -- model info ----------------------------------------------------------------------
     @_views.get("/models")
@@ -207,6 +236,23 @@ class CrmmlService:
         """Served models: name, version, approval, training as_of, report link."""
         served = {t: c.info for t, c in self.watcher.champions().items()}
         return {"served": served, "not_served": dict(self.watcher.not_served)}
+
+
+def _merge(champion, ids, records, *, explain: bool, missing: str):
+    """Score the found records; answer each id in order (an error entry where none)."""
+    found = [r for r in records if r is not None]
+    scored = iter(champion.scorer.score_records(found, explain=explain) if found else [])
+    out, logged = [], []
+    for given, rec in zip(ids, records, strict=True):
+        if rec is None:
+            out.append(
+                {"entity_id": str(given), "error": missing, "model": champion.scorer.model_ref}
+            )
+            continue
+        pred = next(scored)
+        logged.append(pred)  # the log keeps the pseudonym; the caller gets its own id back
+        out.append({**pred, "entity_id": str(given)})
+    return out, logged
 
 
 def _setup_logging() -> None:

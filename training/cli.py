@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 app = typer.Typer(no_args_is_help=True)
 console = Console(stderr=True)
@@ -20,7 +21,7 @@ def train(
         Path, typer.Option("--features", help="Output folder of `crmml features`.")
     ],
     families: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option(
             "--families",
             help="Model families to tune (repeat or comma-separate): scorecard, tree, lgbm. "
@@ -28,15 +29,19 @@ def train(
         ),
     ] = None,
     trials: Annotated[
-        Optional[int], typer.Option(help="Optuna trials per family (config default 20).", min=1)
+        int | None, typer.Option(help="Optuna trials per family (config default 20).", min=1)
     ] = None,
     timeout: Annotated[
-        Optional[float],
-        typer.Option(help="Seconds of tuning per family; stops early (results may differ).", min=1),
+        float | None,
+        typer.Option(
+            help="Seconds of tuning per family; stops early (results may differ).", min=1
+        ),
     ] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed (same seed, same metrics).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (same seed, same metrics).")
+    ] = None,
     config: Annotated[
-        Optional[Path], typer.Option("--config", help="Training config YAML (overrides defaults).")
+        Path | None, typer.Option("--config", help="Training config YAML (overrides defaults).")
     ] = None,
 ) -> None:
     """Tune, calibrate, track and register the model of one task.
@@ -91,18 +96,24 @@ def train(
 
     out = Console()
     out.print(f"[bold]{task}[/]: chose [bold]{result.family}[/] ({describe_split(result.split)})")
-    for fam, auc in result.family_auc.items():
-        out.print(f"  {fam:<10} best validation ROC AUC {auc:.4f}")
-    m = result.metrics
+    out.print(
+        "  best validation ROC AUC per family: "
+        + ", ".join(f"{fam} {auc:.4f}" for fam, auc in result.family_auc.items())
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    keys = ("roc_auc", "pr_auc", "log_loss", "brier", "positive_rate")
+    for col in ("part", *keys):
+        table.add_column(col, justify="left" if col == "part" else "right")
     for part in ("valid", "test"):
-        shown = "  ".join(
-            f"{k} {m[f'{part}_{k}']:.4f}"
-            for k in ("roc_auc", "pr_auc", "log_loss", "brier", "positive_rate")
-            if f"{part}_{k}" in m
+        m = result.metrics
+        table.add_row(
+            part, *(f"{m[f'{part}_{k}']:.4f}" if f"{part}_{k}" in m else "-" for k in keys)
         )
-        out.print(f"  {part:<5} {shown}")
+    out.print(table)
     out.print(f"  run {result.run_id} in {result.tracking_uri}")
     if result.model_version:
-        out.print(f"  registered {result.model_name} v{result.model_version} (@{cfg.tracking.alias})")
+        out.print(
+            f"  registered {result.model_name} v{result.model_version} (@{cfg.tracking.alias})"
+        )
     if result.allowed_leaks:
         out.print(f"  [yellow]allowed by config despite high AUC:[/] {result.allowed_leaks}")

@@ -53,7 +53,9 @@ def read_manifest(features_dir: Path) -> dict:
     if not Path(features_dir).is_dir():
         raise CrmmlError(f"{features_dir}: training-set folder not found (run `crmml features`)")
     if not path.is_file():
-        raise CrmmlError(f"{path}: manifest not found (is {features_dir} a `crmml features` output?)")
+        raise CrmmlError(
+            f"{path}: manifest not found (is {features_dir} a `crmml features` output?)"
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -34,7 +34,9 @@ def univariate_auc(
     if categorical:
         keys = x.astype("string").fillna("<missing>")
         prior = float(y.mean())
-        stats = pd.DataFrame({"k": keys.to_numpy(), "y": y}).groupby("k")["y"].agg(["sum", "count"])
+        stats = (
+            pd.DataFrame({"k": keys.to_numpy(), "y": y}).groupby("k")["y"].agg(["sum", "count"])
+        )
         rate = (stats["sum"] + smoothing * prior) / (stats["count"] + smoothing)
         score = keys.map(rate).to_numpy(dtype=float)
     else:
@@ -79,7 +81,11 @@ def check_leakage(
 ) -> list[Suspect]:
     """Raise a CrmmlError naming every suspect not in ``allow``; return the allowed suspects."""
     suspects = find_leaks(
-        train, y, numeric=numeric, categorical=categorical, threshold=threshold,
+        train,
+        y,
+        numeric=numeric,
+        categorical=categorical,
+        threshold=threshold,
         smoothing=smoothing,
     )
     blocking = [s for s in suspects if s.feature not in allow]

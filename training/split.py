@@ -92,7 +92,8 @@ def split_frame(
         if name != "test" and part[LABEL].nunique() < 2:
             raise CrmmlError(
                 f"{name} part of the {split_meta['kind']} split has one label class only "
-                f"({int(part[LABEL].iloc[0])} in {len(part)} rows)"
+                f"({int(part[LABEL].iloc[0])} in {len(part)} rows); more customers or "
+                "snapshots are needed (or more validation snapshots: split.valid_snapshots)"
             )
     return parts  # type: ignore[return-value]
 

@@ -18,7 +18,7 @@ from features.sample import names, vocab
 from features.sample.leads import Leads
 from features.sample.timeline import day_text
 
-MEDIAN_ORDERS_PER_YEAR = 7.0
+MEDIAN_ORDERS_PER_YEAR = 9.0
 MEDIAN_LIFETIME_DAYS = 900.0
 GROUND_TRUTH = {
     "churn": "each customer stops ordering at a hidden date; the hazard rises with unhappiness "
@@ -95,7 +95,7 @@ def build_customers(
         MEDIAN_ORDERS_PER_YEAR
         / 365.0
         * np.array([0.6, 0.85, 1.0, 1.25, 1.5])[size]
-        * np.exp(0.6 * engagement)
+        * np.exp(0.55 * engagement)
     )
     hazard = np.log(2) / MEDIAN_LIFETIME_DAYS * np.exp(0.8 * unhappy - 0.5 * engagement)
     stop = created + rng.exponential(1.0 / hazard)
@@ -108,8 +108,10 @@ def build_customers(
     gender = np.where(rng_sensitive.random(n) < 0.42, "female", "male").astype(object)
     birth_year = np.clip(np.round(rng_sensitive.normal(1981, 9, n)), 1955, as_of_year - 22)
     age = as_of_year - birth_year
-    bands = np.array(["<30", "30-39", "40-49", "50-59", "60+"], dtype=object)
-    age_band = bands[np.searchsorted([30, 40, 50, 60], age, side="right")]
+    # The same bands as features.customer_features derives from birth_year, so a fairness
+    # audit sees one set of groups whether a row has birth_year, age_band or both.
+    bands = np.array(["<25", "25-34", "35-44", "45-54", "55+"], dtype=object)
+    age_band = bands[np.searchsorted([25, 35, 45, 55], age, side="right")]
 
     frame = pd.DataFrame(
         {

@@ -32,7 +32,7 @@ from features.sample.spec import make_spec
 from features.sample.timeline import day_text, offset_text, time_text, to_day
 from features.sample.writer import check_target, write_export
 
-LEADS_PER_CUSTOMER = 0.7
+LEADS_PER_CUSTOMER = 0.9
 _STREAMS = (
     "leads",
     "customers",
@@ -151,7 +151,6 @@ def build_tables(
     events = build_campaign_events(rng["campaigns"], cust, lead_created.astype(int), **window)
 
     m = rng["mess"]
-    injected: dict = {}
     frame, source, dup_day = mess.add_duplicates(m, cust.frame, cust.parts, as_of=as_of)
     moved = {
         name: mess.split_events(m, df, source, dup_day, customers)
@@ -208,50 +207,18 @@ def build_tables(
     for name, table in tables.items():
         missing.update(mess.blank(m, table, name))
     tables = {name: t[list(TABLES[name].column_names)] for name, t in tables.items()}
-    spelled = {  # counted at the end: a respelled cell may have been blanked since
-        f"{name}.{col}": int((~tables[name][col].dropna().isin(canon)).sum())
-        for name, col, canon in (
-            ("customers", "region", [r for r, _, _ in vocab.REGIONS]),
-            ("customers", "city", [c for _, c, _ in vocab.CITIES]),
-            ("leads", "region", [r for r, _, _ in vocab.REGIONS]),
-        )
-    }
 
-    status = tables["orders"]["status"].value_counts()
-    injected.update(
-        {
-            "duplicate_customers": {
-                "companies": int(len(np.unique(source))),
-                "extra_rows": int(len(source)),
-                "events_moved_to_duplicates": moved,
-                "variants": "city prefix (北京华信科技公司), short (华信科技), English "
-                "(Huaxin Technology Co., Ltd.), full-width (ＡＢＣ科技) or (城市) in "
-                "full-width brackets, lower case without punctuation",
-                "duplicate_of": dict(
-                    zip(
-                        customer_ids[customers : len(frame)].tolist(),
-                        customer_ids[source].tolist(),
-                        strict=True,
-                    )
-                ),
-            },
-            "inconsistent_spellings": spelled,
-            "missing_values": missing,
-            "future_dated_rows": future,
-            "negative_amounts": {"orders": negative},
-            "orphan_rows": {"orders": orphans, "unknown_customer_ids": unknown_ids},
-            "refunded_orders": int(status.get("refunded", 0)),
-            "cancelled_orders": int(status.get("cancelled", 0)),
-            "open_tickets": int(tables["tickets"]["closed_at"].isna().sum()),
-            "activities_with_time_of_day": int(with_time.sum()),
-            "event_times_in_utc_z": int(utc.sum()),
-            "lead_bias": {
-                **BIAS,
-                "description": f"leads from region {BIAS['region']} were neglected by sales: "
-                "slower first response, more never contacted, and lower conversion at equal "
-                "source, size and seniority",
-            },
-        }
+    dup_ids = customer_ids[customers : len(frame)].tolist()
+    injected = _summary(
+        tables,
+        duplicate_of=dict(zip(dup_ids, customer_ids[source].tolist(), strict=True)),
+        moved=moved,
+        missing=missing,
+        future=future,
+        negative=negative,
+        orphans={"orders": orphans, "unknown_customer_ids": unknown_ids},
+        with_time=int(with_time.sum()),
+        utc=int(utc.sum()),
     )
     return tables, injected
 
@@ -268,3 +235,54 @@ def _finish(
         lead = df["lead"].to_numpy()
         df["lead_id"] = np.where(lead >= 0, lead_ids[np.maximum(lead, 0)], None)
     return df
+
+
+def _summary(
+    tables: dict[str, pd.DataFrame],
+    *,
+    duplicate_of: dict[str, str],
+    moved: dict[str, int],
+    missing: dict[str, int],
+    future: dict[str, int],
+    negative: int,
+    orphans: dict[str, int],
+    with_time: int,
+    utc: int,
+) -> dict:
+    """The "injected" section of export.json: what mess and bias went in, with counts."""
+    spelled = {  # counted on the final tables: a respelled cell may have been blanked since
+        f"{name}.{col}": int((~tables[name][col].dropna().isin(canon)).sum())
+        for name, col, canon in (
+            ("customers", "region", [r for r, _, _ in vocab.REGIONS]),
+            ("customers", "city", [c for _, c, _ in vocab.CITIES]),
+            ("leads", "region", [r for r, _, _ in vocab.REGIONS]),
+        )
+    }
+    status = tables["orders"]["status"].value_counts()
+    return {
+        "duplicate_customers": {
+            "companies": len(set(duplicate_of.values())),
+            "extra_rows": len(duplicate_of),
+            "events_moved_to_duplicates": moved,
+            "variants": "city prefix (北京华信科技公司), short (华信科技), English "
+            "(Huaxin Technology Co., Ltd.), full-width (ＡＢＣ科技) or (城市) in "
+            "full-width brackets, lower case without punctuation",
+            "duplicate_of": duplicate_of,
+        },
+        "inconsistent_spellings": spelled,
+        "missing_values": missing,
+        "future_dated_rows": future,
+        "negative_amounts": {"orders": negative},
+        "orphan_rows": orphans,
+        "refunded_orders": int(status.get("refunded", 0)),
+        "cancelled_orders": int(status.get("cancelled", 0)),
+        "open_tickets": int(tables["tickets"]["closed_at"].isna().sum()),
+        "activities_with_time_of_day": with_time,
+        "event_times_in_utc_z": utc,
+        "lead_bias": {
+            **BIAS,
+            "description": f"leads from region {BIAS['region']} were neglected by sales: "
+            "slower first response, more never contacted, and lower conversion at equal "
+            "source, size and seniority",
+        },
+    }

@@ -154,6 +154,8 @@ def add_future(
     rng: np.random.Generator, events: pd.DataFrame, *, as_of: int
 ) -> tuple[pd.DataFrame, int]:
     """Copies of ~0.3% of the rows dated 1-120 days after the export date (typos, pre-bookings)."""
+    if len(events) == 0:
+        return events, 0
     k = max(1, int(round(FUTURE_SHARE * len(events))))
     extra = events.iloc[rng.choice(len(events), size=k, replace=False)].copy()
     extra["day"] = as_of + rng.integers(1, 121, k) + (extra["day"].to_numpy() % 1.0)
@@ -162,6 +164,8 @@ def add_future(
 
 def negate_amounts(rng: np.random.Generator, orders: pd.DataFrame) -> int:
     """Credit notes typed in as orders: ~0.3% of amounts become negative."""
+    if len(orders) == 0:
+        return 0
     k = max(1, int(round(NEGATIVE_SHARE * len(orders))))
     idx = rng.choice(len(orders), size=k, replace=False)
     orders.loc[idx, "amount"] = -orders["amount"].to_numpy()[idx]
@@ -175,6 +179,8 @@ def add_orphans(
 
     Returns the orders and the number of unknown customer ids (rows ``n_customers`` and up).
     """
+    if len(orders) == 0:
+        return orders, 0
     k = max(1, int(round(ORPHAN_SHARE * len(orders))))
     ids = max(1, k // 3)
     extra = orders.iloc[rng.choice(len(orders), size=k, replace=False)].copy()

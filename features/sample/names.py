@@ -135,6 +135,8 @@ def firmographics(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 def make_ids(prefix: str, n: int, *, start: int = 1, width: int = 6) -> np.ndarray:
     """Zero-padded ids ``<prefix>000001``.. (wider when the numbers need it)."""
     width = max(width, len(str(n + start)))
+    if n == 0:
+        return np.empty(0, dtype=object)
     nums = np.strings.zfill(np.arange(start, n + start).astype(str), width)
     return np.strings.add(prefix, nums).astype(object)
 

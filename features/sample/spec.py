@@ -71,6 +71,9 @@ def make_spec(
         day = _date(as_of, "--as-of") if as_of is not None else DEFAULT_AS_OF
     except CrmmlError as exc:
         problems.append(str(exc))
+    if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+        problems.append(f"--as-of: expected a date from 2000-01-01 to 2100-12-31, found {day}")
+        day = DEFAULT_AS_OF
     start = day - timedelta(days=HISTORY_DAYS)
     if drift is not None:
         try:

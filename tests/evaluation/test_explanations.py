@@ -1,6 +1,5 @@
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from evaluation.explanations import additivity_error, explain
@@ -26,12 +25,20 @@ def test_additivity_with_lightgbm_pred_contrib(scored):
 
 def test_explain_block(scored):
     specs = {s["name"]: s for s in scored.specs}
-    out = explain(scored.contributions, scored.X, scored.raw, feature_names=list(scored.X),
-                  specs=specs, sensitive=list(scored.sens), sample_rows=3)
+    out = explain(
+        scored.contributions,
+        scored.X,
+        scored.raw,
+        feature_names=list(scored.X),
+        specs=specs,
+        sensitive=list(scored.sens),
+        sample_rows=3,
+    )
     assert out["additivity_ok"] and out["scale"] == "log-odds" and out["base_value"] == -0.5
     assert out["global"][0]["feature"] == "days_since_last_order"
     assert len(out["reasons_sample"]) == 3
     assert "uncalibrated log-odds" in out["note"]
     bad = SimpleNamespace(values=scored.contributions.values, base_value=0.0)
-    assert not explain(bad, scored.X, scored.raw, feature_names=list(scored.X),
-                       specs=specs)["additivity_ok"]
+    assert not explain(bad, scored.X, scored.raw, feature_names=list(scored.X), specs=specs)[
+        "additivity_ok"
+    ]

@@ -71,14 +71,21 @@ def test_small_group_is_insufficient():
 def test_point_estimates_match_metricframe(scored):
     sens = scored.sens.assign(sensitive__gender=scored.sens["sensitive__gender"].fillna("missing"))
     t = 0.5
-    out = audit_fairness(scored.y, scored.p, sens, threshold=t,
-                         config=EvalConfig().fairness.model_copy(update={"min_group_size": 1}),
-                         bootstrap=BOOT)
+    out = audit_fairness(
+        scored.y,
+        scored.p,
+        sens,
+        threshold=t,
+        config=EvalConfig().fairness.model_copy(update={"min_group_size": 1}),
+        bootstrap=BOOT,
+    )
     pred = (scored.p >= t).astype(int)
     g = sens["sensitive__gender"]
     mf = MetricFrame(
         metrics={"sel": selection_rate, "tpr": true_positive_rate, "fpr": false_positive_rate},
-        y_true=scored.y, y_pred=pred, sensitive_features=g,
+        y_true=scored.y,
+        y_pred=pred,
+        sensitive_features=g,
     )
     rows = {r["group"]: r for r in out["attributes"]["gender"]["by_group"]}
     for grp, m in mf.by_group.iterrows():
@@ -97,8 +104,9 @@ def test_point_estimates_match_metricframe(scored):
 
 
 def test_missing_values_binning_and_intersections(scored):
-    out = audit_fairness(scored.y, scored.p, scored.sens, threshold=0.5, config=EvalConfig(),
-                         bootstrap=BOOT)
+    out = audit_fairness(
+        scored.y, scored.p, scored.sens, threshold=0.5, config=EvalConfig(), bootstrap=BOOT
+    )
     gender = out["attributes"]["gender"]
     groups = [r["group"] for r in gender["by_group"]]
     assert "missing" in groups and gender["missing"] == scored.sens.sensitive__gender.isna().sum()
@@ -112,8 +120,14 @@ def test_missing_values_binning_and_intersections(scored):
 
 def test_punitive_use_focuses_on_fpr(scored):
     cfg = FairnessConfig(use="punitive", intersections=False)
-    out = audit_fairness(scored.y, scored.p, scored.sens, threshold=0.5, config=cfg,
-                         bootstrap=BootstrapConfig(rounds=0))
+    out = audit_fairness(
+        scored.y,
+        scored.p,
+        scored.sens,
+        threshold=0.5,
+        config=cfg,
+        bootstrap=BootstrapConfig(rounds=0),
+    )
     assert "fpr_ratio" in out["key_metrics"]
     assert out["attributes"]["gender"]["disparities"]["fpr_ratio"]["ci_low"] is None
 
@@ -122,6 +136,12 @@ def test_unknown_configured_attribute_is_named(scored):
     from crmml.errors import ConfigError
 
     with pytest.raises(ConfigError) as exc:
-        audit_fairness(scored.y, scored.p, scored.sens, threshold=0.5,
-                       config=FairnessConfig(sensitive=["religion"]), bootstrap=BOOT)
+        audit_fairness(
+            scored.y,
+            scored.p,
+            scored.sens,
+            threshold=0.5,
+            config=FairnessConfig(sensitive=["religion"]),
+            bootstrap=BOOT,
+        )
     assert "religion" in exc.value.lines()[0]

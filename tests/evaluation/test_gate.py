@@ -10,8 +10,15 @@ CFG = EvalConfig(bootstrap=BootstrapConfig(rounds=20))
 
 
 def _report(scored, policy, **kw):
-    return evaluate_predictions(scored.y, scored.p, config=CFG, policy=policy, task="churn",
-                                sensitive=scored.sens[["sensitive__gender"]], **kw)
+    return evaluate_predictions(
+        scored.y,
+        scored.p,
+        config=CFG,
+        policy=policy,
+        task="churn",
+        sensitive=scored.sens[["sensitive__gender"]],
+        **kw,
+    )
 
 
 def _by_name(gate):
@@ -20,7 +27,9 @@ def _by_name(gate):
 
 def test_passing_model(scored, tmp_path):
     f = tmp_path / "p.yaml"
-    f.write_text("min_roc_auc: 0.6\nmax_ece: 0.1\nmin_parity_ratio: 0.5\nmax_parity_difference: 0.2\n")
+    f.write_text(
+        "min_roc_auc: 0.6\nmax_ece: 0.1\nmin_parity_ratio: 0.5\nmax_parity_difference: 0.2\n"
+    )
     r = _report(scored, load_policy(f))
     checks = _by_name(r["gate"])
     assert checks["min_roc_auc"]["passed"] and checks["max_ece"]["passed"]
@@ -31,8 +40,14 @@ def test_biased_scores_fail_the_parity_checks(scored, tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text("min_roc_auc: 0.5\nmax_ece: 1\n")
     p = np.where(scored.sens["sensitive__gender"] == "F", scored.p * 0.3, scored.p)
-    r = evaluate_predictions(scored.y, p, config=CFG, policy=load_policy(f), task="churn",
-                             sensitive=scored.sens[["sensitive__gender"]])
+    r = evaluate_predictions(
+        scored.y,
+        p,
+        config=CFG,
+        policy=load_policy(f),
+        task="churn",
+        sensitive=scored.sens[["sensitive__gender"]],
+    )
     assert r["gate"]["verdict"] == "fail"
     assert "demographic_parity_ratio:gender" in r["gate"]["failed"]
     c = _by_name(r["gate"])["demographic_parity_ratio:gender"]
@@ -55,8 +70,15 @@ def test_insufficient_groups_warn_or_fail(scored, tmp_path):
 def test_champion_drop(scored):
     policy = load_policy()
     worse = np.clip(scored.p + np.random.default_rng(0).normal(0, 0.3, len(scored.p)), 0, 1)
-    r = evaluate_predictions(scored.y, worse, config=CFG, policy=policy, task="churn",
-                             champion_score=scored.p, champion_version="3")
+    r = evaluate_predictions(
+        scored.y,
+        worse,
+        config=CFG,
+        policy=policy,
+        task="churn",
+        champion_score=scored.p,
+        champion_version="3",
+    )
     c = _by_name(r["gate"])["max_auc_drop_vs_champion"]
     assert not c["passed"] and "v3" in c["detail"]
 
@@ -70,9 +92,17 @@ def test_undefined_metric_never_passes():
 def test_proxy_cap(scored, tmp_path):
     f = tmp_path / "p.yaml"
     f.write_text("max_proxy_features: 0\n")
-    X = scored.X.assign(title=pd.Series(
-        np.where(scored.sens["sensitive__gender"] == "F", "Ms", "Mr"), dtype="str"))
-    r = evaluate_predictions(scored.y, scored.p, config=CFG, policy=load_policy(f),
-                             task="churn", sensitive=scored.sens, features=X)
+    X = scored.X.assign(
+        title=pd.Series(np.where(scored.sens["sensitive__gender"] == "F", "Ms", "Mr"), dtype="str")
+    )
+    r = evaluate_predictions(
+        scored.y,
+        scored.p,
+        config=CFG,
+        policy=load_policy(f),
+        task="churn",
+        sensitive=scored.sens,
+        features=X,
+    )
     c = _by_name(r["gate"])["max_proxy_features"]
     assert not c["passed"] and "title~gender" in c["detail"]

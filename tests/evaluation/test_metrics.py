@@ -36,14 +36,16 @@ def test_ece_by_hand():
 def test_operating_points():
     s = np.linspace(0, 1, 101)
     biz = BusinessConfig(cost_per_contact=5, value_per_success=50)
-    cap = choose_threshold(s, config=OperatingPointConfig(method="capacity", capacity=0.1),
-                           business=biz)
+    cap = choose_threshold(
+        s, config=OperatingPointConfig(method="capacity", capacity=0.1), business=biz
+    )
     assert cap["selection_rate"] == pytest.approx(11 / 101, abs=0.02)
     be = choose_threshold(s, config=OperatingPointConfig(method="break_even"), business=biz)
     assert be["threshold"] == pytest.approx(0.1)
     assert "break-even" in be["description"]
-    fixed = choose_threshold(s, config=OperatingPointConfig(method="threshold", threshold=0.3),
-                             business=biz)
+    fixed = choose_threshold(
+        s, config=OperatingPointConfig(method="threshold", threshold=0.3), business=biz
+    )
     assert fixed["threshold"] == 0.3
 
 
@@ -52,7 +54,8 @@ def test_gains_and_business():
     s = np.r_[np.full(10, 0.9), np.full(90, 0.1)]
     g = gains_table(y, s)
     assert g[0]["cumulative_gain"] == 1.0 and g[0]["lift"] == pytest.approx(10.0)
-    b = business_view(y, s, config=BusinessConfig(cost_per_contact=1, value_per_success=10,
-                                                   contact_fraction=0.1))
+    b = business_view(
+        y, s, config=BusinessConfig(cost_per_contact=1, value_per_success=10, contact_fraction=0.1)
+    )
     assert b["successes"] == 10 and b["net_value"] == 10 * 10 - 10
     assert b["random_net_value"] == pytest.approx(10 * 0.1 * 10 - 10)

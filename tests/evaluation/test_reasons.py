@@ -6,8 +6,10 @@ from hypothesis import strategies as st
 from evaluation.reasons import excluded_features, phrase, reason_codes
 
 SPECS = {
-    "days_since_last_order": {"description": "Days since the last paid order",
-                              "phrase": "no paid order in {value:.0f} days"},
+    "days_since_last_order": {
+        "description": "Days since the last paid order",
+        "phrase": "no paid order in {value:.0f} days",
+    },
     "gender_code": {"description": "Customer gender code"},
     "age_years": {"description": "Age in years", "phrase": "aged {value:.0f}"},
     "plan": {"description": "Subscription plan", "phrase": "on the {value} plan"},
@@ -33,8 +35,7 @@ def test_sensitive_features_are_excluded_by_name_or_text():
 
 
 def test_reason_text_with_direction():
-    X = pd.DataFrame({f: [1.0] for f in FEATURES}).assign(days_since_last_order=142.0,
-                                                          plan="gold")
+    X = pd.DataFrame({f: [1.0] for f in FEATURES}).assign(days_since_last_order=142.0, plan="gold")
     v = np.array([[2.0, 5.0, 4.0, 1.0, 9.0]])
     out = reason_codes(v, X, feature_names=FEATURES, specs=SPECS, sensitive=SENSITIVE, top=3)
     assert [r["feature"] for r in out[0]] == ["days_since_last_order", "plan"]
@@ -45,8 +46,15 @@ def test_reason_text_with_direction():
 @given(st.lists(st.floats(-5, 5), min_size=len(FEATURES), max_size=len(FEATURES)))
 def test_reasons_never_name_a_sensitive_attribute(contribs):
     X = pd.DataFrame({f: [3.0] for f in FEATURES}).assign(plan="basic")
-    out = reason_codes(np.array([contribs]), X, feature_names=FEATURES, specs=SPECS,
-                       sensitive=SENSITIVE, top=5, direction="both")
+    out = reason_codes(
+        np.array([contribs]),
+        X,
+        feature_names=FEATURES,
+        specs=SPECS,
+        sensitive=SENSITIVE,
+        top=5,
+        direction="both",
+    )
     for r in out[0]:
         text = (r["feature"] + " " + r["text"]).lower()
         for word in ("gender", "age", "region", "sensitive"):

@@ -37,8 +37,15 @@ def test_override_needs_reason_and_is_recorded(registry):
     record_verdict(registry, "churn", "2", FAIL, report_uri="r")
     with pytest.raises(CrmmlError, match="--reason"):
         approve(registry, task="churn", version="2", reviewer="bo", note="x", override=True)
-    out = approve(registry, task="churn", version="2", reviewer="bo", note="x", override=True,
-                  reason="regulator asked for the new features")
+    out = approve(
+        registry,
+        task="churn",
+        version="2",
+        reviewer="bo",
+        note="x",
+        override=True,
+        reason="regulator asked for the new features",
+    )
     assert out["override"] and current_champion(registry, "churn") == "2"
     decision = json.loads(registry.get_model_version("crm-churn", "2").tags[DECISION])
     assert decision["verdict"] == "fail" and decision["reason"].startswith("regulator")

@@ -50,7 +50,9 @@ A4,,L9,2026-06-04,call
 """
 
 
-def write_export(folder: Path, files: dict[str, str | bytes], *, as_of: str | None = AS_OF) -> Path:
+def write_export(
+    folder: Path, files: dict[str, str | bytes], *, as_of: str | None = AS_OF
+) -> Path:
     """Write ``name -> CSV text (UTF-8) or raw bytes`` into ``folder`` plus export.json."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():

@@ -67,7 +67,7 @@ def test_files_and_manifest_fields(built):
 
 def test_training_rows_are_point_in_time(built):
     out, m = built
-    for task, info in m["tasks"].items():
+    for info in m["tasks"].values():
         train = pd.read_parquet(out / info["file"])
         scoring = pd.read_parquet(out / info["scoring_file"])
         assert train["label"].dtype == "int64" and set(train["label"]) <= {0, 1}

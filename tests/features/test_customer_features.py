@@ -9,7 +9,8 @@ from pit_data import base_exports, exports, order
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig
-from features.customer_features import age_band, customer_specs
+from features.customer_attributes import age_band
+from features.customer_features import customer_specs
 
 S = date(2024, 6, 30)
 

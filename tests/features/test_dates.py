@@ -6,6 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.dates import to_calendar_dates
 
@@ -67,3 +69,17 @@ def test_bare_numbers_are_not_guessed() -> None:
 def test_empty_and_single(n: int) -> None:
     dates, bad = to_calendar_dates(pd.Series(["2026-01-01"] * n, dtype="str"), tz=TZ)
     assert len(dates) == len(bad) == n
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    instant=st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2099, 12, 31)),
+    offset_minutes=st.integers(-12 * 60, 14 * 60).map(lambda m: m - m % 15),
+    tz=st.sampled_from(["Asia/Shanghai", "UTC", "America/New_York", "Europe/Berlin"]),
+)
+def test_offset_timestamps_land_on_the_local_date(instant, offset_minutes, tz) -> None:  # noqa: ANN001
+    aware = instant.replace(tzinfo=dt.timezone(dt.timedelta(minutes=offset_minutes)))
+    expected = pd.Timestamp(aware).tz_convert(tz).date()
+    dates, bad = to_calendar_dates(pd.Series([aware.isoformat()], dtype="str"), tz=tz)
+    assert not bad.iloc[0]
+    assert dates.iloc[0].date() == expected

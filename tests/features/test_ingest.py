@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +36,11 @@ def test_as_of_bad_value_is_named(tmp_path: Path) -> None:
         resolve_as_of(tmp_path, "30/06/2026")
 
 
+def test_missing_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CrmmlError, match="nope: export folder not found"):
+        resolve_as_of(tmp_path / "nope", None)
+
+
 def test_as_of_required_without_export_json(tmp_path: Path) -> None:
     with pytest.raises(CrmmlError, match="--as-of is required: .* no export.json"):
         resolve_as_of(tmp_path, None)
@@ -46,7 +51,9 @@ def test_as_of_required_without_export_json(tmp_path: Path) -> None:
 
 # -- encodings and delimiters ----------------------------------------------------------------
 def test_encodings_detected(tmp_path: Path) -> None:
-    text = "客户编号,客户名称\n" + "".join(f"{i:05d},北京华信科技有限公司{i}\n" for i in range(5000))
+    text = "客户编号,客户名称\n" + "".join(
+        f"{i:05d},北京华信科技有限公司{i}\n" for i in range(5000)
+    )
     cases = {"utf8.csv": text.encode("utf-8"), "bom.csv": text.encode("utf-8-sig"),
              "gb.csv": text.encode("gb18030")}  # fmt: skip
     for name, data in cases.items():
@@ -99,8 +106,16 @@ def test_columns_typed_by_the_contract(tmp_path: Path) -> None:
     # absent optional columns exist, empty and typed
     customers = result.tables["customers"]
     assert customers["birth_year"].dtype == "float64" and customers["birth_year"].isna().all()
-    assert customers["region"].tolist()[:4] == ["beijing", "beijing", "shanghai", "shanghai"]
-    assert any("column region: 6 values respelled" in n for n in findings.info)
+    # ties go to the first spelling in sort order: 北京 / Beijing -> beijing, 广东省 / 广东 -> 广东
+    assert customers["region"].tolist() == [
+        "beijing",
+        "beijing",
+        "shanghai",
+        "shanghai",
+        "广东",
+        "广东",
+    ]
+    assert any("column region: 4 values respelled" in n for n in findings.info)
     assert set(result.file_hashes) == {"customers.csv", "orders.csv"}
     assert all(len(h) == 64 for h in result.file_hashes.values())
 
@@ -165,3 +180,12 @@ def test_two_files_for_one_table_block(tmp_path: Path) -> None:
     assert findings.blocking == [
         "table orders: 2 files (orders.csv, orders.parquet); keep one file per table"
     ]
+
+
+def test_excel_workbook_is_named_as_such(tmp_path: Path) -> None:
+    write_export(tmp_path, {"orders.csv": ORDERS, "customers.xlsx": b"PK\x03\x04"})
+    _, findings = _ingest(tmp_path)
+    (w,) = findings.warnings
+    assert "'customers.xlsx': Excel workbooks are not read; save each sheet as CSV UTF-8" in (
+        w.message
+    )

@@ -7,6 +7,8 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from features.names import cluster_companies, normalize_company_name, normalize_company_names
 
@@ -83,3 +85,16 @@ def test_clustering_is_fast_on_many_names() -> None:
     labels = cluster_companies(names, threshold=92)
     assert time.perf_counter() - start < 20  # ~1 s on a quiet 2-core machine
     assert labels.nunique() > 29_000
+
+
+_BRAND = st.text(alphabet="abcdefghijklmnopqrstuvwxyz华信达科技贸易星辰", min_size=4, max_size=12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(brand=_BRAND, suffix=st.sampled_from(["有限公司", " Co., Ltd.", "公司", " Inc.", "集团"]),
+       width=st.booleans())  # fmt: skip
+def test_suffix_and_width_never_change_the_key(brand: str, suffix: str, width: bool) -> None:
+    name = brand + suffix
+    if width:  # the same name typed with a full-width input method
+        name = name.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    assert normalize_company_name(name) == normalize_company_name(brand)

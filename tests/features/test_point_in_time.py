@@ -3,14 +3,14 @@
 from datetime import date, timedelta
 
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from pit_data import base_exports, table
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig
-from features.events import prepare
 from features.contract import CHANNELS, EVENT_TYPES, ORDER_STATUSES, TASKS
+from features.events import prepare
 
 SNAPSHOTS = [
     date(2024, 2, 15),
@@ -110,7 +110,12 @@ def _append(ex, name: str, rows: list[dict]):
         ex.tables[name] = pd.concat([ex.tables[name], table(name, rows)], ignore_index=True)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],  # explain is slow here
+)
 @given(
     snapshot=st.sampled_from(SNAPSHOTS),
     new_orders=orders,

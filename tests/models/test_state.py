@@ -86,3 +86,14 @@ def test_missing_input_column_is_named(fitted, test_rows, tmp_path):
     save_model_dir(fitted["scorecard"], tmp_path / "m")
     with pytest.raises(CrmmlError, match=r"missing feature column\(s\) \['channel'\]"):
         load_model_dir(tmp_path / "m").predict_proba(test_rows.drop(columns="channel"))
+
+
+def test_corrupt_state_is_named(fitted, tmp_path):
+    save_model_dir(fitted["scorecard"], tmp_path / "m")
+    doc = json.loads((tmp_path / "m" / "model.json").read_text())
+    del doc["steps"][1]["state"]["coef"]
+    (tmp_path / "m" / "model.json").write_text(json.dumps(doc))
+    with pytest.raises(
+        CrmmlError, match=r"model.json: step 'model' \(ScorecardLogit\) has bad state"
+    ):
+        load_model_dir(tmp_path / "m")

@@ -104,7 +104,7 @@ def churn_store(tmp_path_factory) -> tuple[Path, str]:
 
 @pytest.fixture(scope="session")
 def churn_champion(churn_store):
+    from serving.champion import load_champion
     from serving.config import ServingConfig
-    from serving.registry_watch import load_champion
 
     return load_champion(ServingConfig(), task="churn", tracking_uri=churn_store[1])

@@ -62,16 +62,62 @@ def register(
     feature_version: str = "1",
 ) -> str:
     """Fit, log and register one model version; point ``alias`` at it. Returns the version."""
+    from models import FeatureSpec
+
+    if task == "lead_score":
+        df, y, entries = lead_frame(seed=seed)
+    else:
+        df, y = frame(seed=seed)
+        entries = list(FEATURES.values())
+    numeric = tuple(e["name"] for e in entries if e["kind"] == "numeric")
+    categorical = tuple(e["name"] for e in entries if e["kind"] == "categorical")
+    spec = FeatureSpec(numeric, categorical)
+    return _log_and_register(
+        tracking_uri,
+        task=task,
+        family=family,
+        seed=seed,
+        alias=alias,
+        feature_version=feature_version,
+        spec=spec,
+        X=df,
+        y=y,
+        entries=entries,
+    )
+
+
+def lead_frame(n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, list[dict]]:
+    """Random rows with the real lead feature columns (names, kinds and phrases)."""
+    from features.config import FeaturesConfig
+    from features.lead_features import lead_specs
+
+    rng = np.random.default_rng(seed)
+    entries = [
+        {"name": s.name, "kind": s.kind, "description": s.description, "phrase": s.phrase}
+        for s in lead_specs(FeaturesConfig())
+    ]
+    data = {}
+    for e in entries:
+        if e["kind"] == "numeric":
+            data[e["name"]] = rng.poisson(2, n).astype("float64")
+        else:
+            data[e["name"]] = pd.array(rng.choice(["a", "b", "web", "referral"], n), dtype="str")
+    df = pd.DataFrame(data)
+    y = (rng.random(n) < 0.3).astype("int64")
+    return df, y, entries
+
+
+def _log_and_register(
+    tracking_uri, *, task, family, seed, alias, feature_version, spec, X, y, entries
+) -> str:
     import mlflow
     from mlflow import MlflowClient
 
-    from models import FeatureSpec, make_pipeline
+    from models import make_pipeline
     from models.pyfunc import log_crm_model
 
-    df, y = frame(seed=seed)
-    cols = list(FEATURES)
-    spec = FeatureSpec(("days_since_last_order", "n_orders_365d"), ("plan",))
-    pipe = make_pipeline(family, {}, spec=spec, seed=seed).fit(df[cols], y)
+    cols = list(spec.numeric + spec.categorical)
+    pipe = make_pipeline(family, {}, spec=spec, seed=seed).fit(X[cols], y)
     name = "crm-" + task.replace("_", "-")
     mlflow.set_tracking_uri(tracking_uri)
     experiment = f"serving-test-{task}"
@@ -81,11 +127,11 @@ def register(
         mlflow.create_experiment(experiment, artifact_location=(store / "artifacts").as_uri())
     mlflow.set_experiment(experiment)
     with mlflow.start_run() as run:
-        mlflow.log_dict({"features": list(FEATURES.values())}, f"features/{task}.json")
+        mlflow.log_dict({"features": entries}, f"features/{task}.json")
         log_crm_model(
             pipe,
             name="model",
-            input_example=df[cols].head(5),
+            input_example=X[cols].head(5),
             metadata={"feature_version": feature_version, "as_of": "2026-06-30", "task": task},
         )
         info = mlflow.last_logged_model()

@@ -58,3 +58,16 @@ def test_middleware_401_and_open_probes(monkeypatch):
     assert _call(app, "/models", [(b"x-api-key", b"k")])[0]["status"] == 200
     assert _call(app, "/livez", [])[0]["status"] == 200
     assert _call(app, "/readyz", [])[0]["status"] == 200
+
+
+def test_middleware_without_keys_fails_closed(monkeypatch):
+    for name in ("CRMML_API_KEYS", "CRMML_API_KEYS_FILE", "CRMML_INSECURE_NO_AUTH"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def ok(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    app = ApiKeyMiddleware(ok)
+    assert _call(app, "/predict/churn", [(b"x-api-key", b"k")])[0]["status"] == 503
+    assert _call(app, "/readyz", [])[0]["status"] == 503
+    assert _call(app, "/livez", [])[0]["status"] == 200

@@ -3,9 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
-from crmml.cli import app
 from crmml.errors import CrmmlError
 from serving.batch import score_file
 from tests.serving.registry_fixture import frame
@@ -73,22 +71,3 @@ def test_manifest_feature_version_is_checked(churn_champion, tmp_path):
             tmp_path / "o.parquet",
             scorer=churn_champion.scorer,
         )
-
-
-def test_cli_score_and_its_errors(churn_store, tmp_path, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", churn_store[1])
-    df, _ = frame(n=10)
-    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
-    df.to_parquet(src, index=False)
-    runner = CliRunner()
-    res = runner.invoke(app, ["score", "--task", "churn", "--input", str(src), "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    assert len(pd.read_parquet(out)) == 10
-    bad = runner.invoke(app, ["score", "--task", "nope", "--input", str(src), "--out", str(out)])
-    assert isinstance(bad.exception, CrmmlError) and "--task" in str(bad.exception)
-    none = runner.invoke(
-        app, ["score", "--task", "repurchase", "--input", str(src), "--out", str(out)]
-    )
-    assert isinstance(none.exception, CrmmlError) and "crm-repurchase@champion" in str(
-        none.exception
-    )

@@ -12,11 +12,13 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.serving.conftest import CRMML, KEY, Server, server_env
 from tests.serving.registry_fixture import corrupt, frame, register, write_scoring_dir
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 CONFIG = """
 poll_seconds: 1
@@ -32,7 +34,9 @@ def served(store):
     register(uri, task="repurchase", family="tree", seed=1)
     scoring = write_scoring_dir(tmp / "features", task="churn")
     (tmp / "serving.yaml").write_text(CONFIG, encoding="utf-8")
-    env = server_env(tmp, uri, CRMML_API_KEYS=f"{KEY},other-key")
+    env = server_env(
+        tmp, uri, CRMML_API_KEYS=f"{KEY},other-key", CRMML_PSEUDONYM_KEY="serving-test-key"
+    )
     server = Server(
         ["--config", str(tmp / "serving.yaml"), "--scoring-dir", str(scoring)],
         env,
@@ -67,9 +71,17 @@ def test_health_is_open_and_models_needs_a_key(served, http):
     models = http.get("/models").json()
     assert models["served"]["churn"]["version"] == "1"
     assert models["served"]["churn"]["as_of"] == "2026-06-30"
-    assert set(models["served"]) == {"churn", "repurchase"}
+    assert {"churn", "repurchase"} <= set(models["served"])
     assert "lead_score" in models["not_served"]
     assert http.get("/metrics").status_code == 200
+
+
+def test_metrics_count_predictions_by_version(http):
+    http.post("/predict/churn", json={"records": records(2)})
+    http.post("/predict/churn", json={"records": [{"entity_id": "x"}]})
+    text = http.get("/metrics").text
+    assert 'crmml_predictions_total{model_version="1",task="churn"}' in text
+    assert 'crmml_refused_requests_total{status="422",task="churn"}' in text
 
 
 def test_single_and_batch_in_order(http):
@@ -111,6 +123,84 @@ def test_unserved_task_is_503_not_a_crash(http):
     resp = http.post("/predict/lead_score", json={"records": records(1)})
     assert resp.status_code == 503
     assert "lead_score" in resp.json()["detail"]
+
+
+LEADS = [
+    {
+        "lead_id": "L-1",
+        "created_at": "2026-06-01",
+        "source": "web",
+        "company_name": "Acme",
+        "industry": "software",
+        "region": "east",
+        "company_size": "11-50",
+        "job_title": "IT Manager",
+        "status": "open",
+    },
+    {
+        "lead_id": "L-2",
+        "created_at": "2026-06-01",
+        "source": "referral",
+        "company_name": "Beta",
+        "job_title": "CEO",
+        "status": "open",
+    },
+    {
+        "lead_id": "L-3",
+        "created_at": "2026-06-01",
+        "source": "web",
+        "company_name": "Gamma",
+        "status": "converted",
+        "converted_at": "2026-06-01",
+    },
+]
+
+
+def _wait_served(http, task: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if task in http.get("/models").json()["served"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{task} not served after {timeout}s")
+
+
+def test_new_lead_scored_at_creation_equals_the_batch_builder(served, http, tmp_path):
+    from datetime import date
+
+    from features.build import snapshot_features
+    from features.quality import load_clean_exports
+
+    _, tmp, uri = served
+    register(uri, task="lead_score", family="scorecard", seed=2)
+    _wait_served(http, "lead_score")
+    resp = http.post("/predict/lead_score", json={"leads": LEADS})
+    assert resp.status_code == 200, resp.text
+    online = resp.json()["predictions"]
+    assert [p["entity_id"] for p in online] == ["L-1", "L-2", "L-3"]
+    assert "not an open lead" in online[2]["error"]
+
+    # The batch path: the export's quality gate + the builder's snapshot features.
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    pd.DataFrame(LEADS).to_csv(raw / "leads.csv", index=False)
+    exports = load_clean_exports(raw, as_of=date(2026, 6, 1))
+    feats = snapshot_features(exports, task="lead_score", snapshot=date(2026, 6, 1))
+    feats = feats.drop(columns=["as_of"]).reset_index()
+    feats["entity_id"] = feats.pop("entity_key")
+    batch = http.post(
+        "/predict/lead_score", json={"records": json.loads(feats.to_json(orient="records"))}
+    )
+    assert batch.status_code == 200, batch.text
+    by_id = {p["entity_id"]: p for p in batch.json()["predictions"]}
+    assert set(by_id) == {"L-1", "L-2"}
+    for pred in online[:2]:
+        assert pred["score"] == pytest.approx(by_id[pred["entity_id"]]["score"], rel=1e-12)
+        assert pred["reasons"] == by_id[pred["entity_id"]]["reasons"]
+    bad = http.post(
+        "/predict/lead_score", json={"leads": [{"lead_id": "x", "created_at": "someday"}]}
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "created_at"
 
 
 def test_auth(served):
@@ -177,6 +267,35 @@ def test_malformed_bodies_are_422_or_415(http):
     assert pickle.status_code == 415
 
 
+_fuzz_value = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4)
+_fuzz_body = st.dictionaries(
+    st.sampled_from(["records", "entity_ids", "explain", "leads", "x"]),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["entity_id", "days_since_last_order", "n_orders_365d", "plan"]),
+            _fuzz_value,
+        )
+        | _fuzz_value,
+        max_size=3,
+    )
+    | _fuzz_value,
+    max_size=3,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=_fuzz_body)
+def test_fuzzed_bodies_never_500(http, body):
+    content = json.dumps(body).encode()  # NaN/Infinity included: Python's JSON writes them
+    resp = http.post(
+        "/predict/churn", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert resp.status_code in (200, 422), (body, resp.text)
+    resp.json()
+
+
 def test_null_is_missing_and_extra_fields_warned(http):
     rec = records(1)[0] | {"days_since_last_order": None, "crm_notes": "x", "plan": "gold"}
     (pred,) = http.post("/predict/churn", json={"records": [rec]}).json()["predictions"]
@@ -196,37 +315,29 @@ def test_entity_ids_unknown_is_per_record(http):
 
 
 def test_service_equals_crmml_score_and_pyfunc(served, http, tmp_path):
+    """records, entity_ids, ``crmml score`` and the pyfunc agree on the scoring set's rows."""
     _, tmp, uri = served
-    df, _ = frame(n=60, seed=3)
-    src = tmp_path / "set.parquet"
-    df.to_parquet(src, index=False)
+    src = tmp / "features" / "churn.scoring.parquet"  # what crmml features materialised
+    df = pd.read_parquet(src)
     out = tmp_path / "scored.parquet"
     env = server_env(tmp, uri)
     subprocess.run(
-        [
-            CRMML,
-            "score",
-            "--task",
-            "churn",
-            "--input",
-            str(src),
-            "--out",
-            str(out),
-            "--with-reasons",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+        [CRMML, "score", "--task", "churn", "--input", str(src), "--out", str(out),
+         "--with-reasons"],
+        env=env, check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
     batch = pd.read_parquet(out)
-    online = []
-    for start in range(0, 60, 25):
-        body = {"records": records(60, seed=3)[start : start + 25]}
-        online += http.post("/predict/churn", json=body).json()["predictions"]
-    np.testing.assert_allclose(batch["score"], [p["score"] for p in online], rtol=1e-9)
-    assert list(batch["tier"]) == [p["tier"] for p in online]
-    assert [json.loads(r) for r in batch["reasons"]] == [p["reasons"] for p in online]
+    rows = json.loads(df.drop(columns=["as_of"]).to_json(orient="records"))
+    online, by_id = [], []
+    for start in range(0, len(rows), 25):
+        part = rows[start : start + 25]
+        online += http.post("/predict/churn", json={"records": part}).json()["predictions"]
+        ids = [r["entity_id"] for r in part]
+        by_id += http.post("/predict/churn", json={"entity_ids": ids}).json()["predictions"]
+    for path in (online, by_id):
+        np.testing.assert_allclose(batch["score"], [p["score"] for p in path], rtol=1e-9)
+        assert list(batch["tier"]) == [p["tier"] for p in path]
+        assert [json.loads(r) for r in batch["reasons"]] == [p["reasons"] for p in path]
 
     import mlflow
 

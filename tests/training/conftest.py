@@ -56,26 +56,55 @@ def write_training_set(
         }
     )
     features = [
-        {"name": "days_since_last_order", "kind": "numeric", "monotone": 1,
-         "description": "Days since the last paid order",
-         "phrase": "no paid order in {value:.0f} days"},
-        {"name": "orders_90d", "kind": "numeric", "monotone": -1,
-         "description": "Paid orders in the last 90 days", "phrase": "{value:.0f} orders"},
-        {"name": "avg_order_value", "kind": "numeric",
-         "description": "Average order value", "phrase": "average order {value:.0f}"},
+        {
+            "name": "days_since_last_order",
+            "kind": "numeric",
+            "monotone": 1,
+            "description": "Days since the last paid order",
+            "phrase": "no paid order in {value:.0f} days",
+        },
+        {
+            "name": "orders_90d",
+            "kind": "numeric",
+            "monotone": -1,
+            "description": "Paid orders in the last 90 days",
+            "phrase": "{value:.0f} orders",
+        },
+        {
+            "name": "avg_order_value",
+            "kind": "numeric",
+            "description": "Average order value",
+            "phrase": "average order {value:.0f}",
+        },
         {"name": "plan", "kind": "categorical", "description": "Plan", "phrase": "plan {value}"},
-        {"name": "region", "kind": "categorical", "description": "Region",
-         "phrase": "region {value}"},
+        {
+            "name": "region",
+            "kind": "categorical",
+            "description": "Region",
+            "phrase": "region {value}",
+        },
     ]
     drop = []
     if leak:
         frame["cancelled_flag"] = frame["label"].astype("float64") + rng.normal(0, 0.01, n)
-        features.append({"name": "cancelled_flag", "kind": "numeric",
-                         "description": "Cancellation recorded", "phrase": "cancelled"})
+        features.append(
+            {
+                "name": "cancelled_flag",
+                "kind": "numeric",
+                "description": "Cancellation recorded",
+                "phrase": "cancelled",
+            }
+        )
     if after_outcome:
         frame["refund_after"] = frame["label"].astype("float64")
-        features.append({"name": "refund_after", "kind": "numeric",
-                         "description": "Refund after the window", "phrase": "refund"})
+        features.append(
+            {
+                "name": "refund_after",
+                "kind": "numeric",
+                "description": "Refund after the window",
+                "phrase": "refund",
+            }
+        )
         drop = ["refund_after"]
     if split == "random":
         frame["as_of"] = pd.Timestamp(as_of)
@@ -99,10 +128,15 @@ def write_training_set(
         "quality": {},
         "tasks": {
             task: {
-                "file": f"{task}.parquet", "scoring_file": f"{task}.scoring.parquet",
-                "rows": int(len(frame)), "label_rate": float(frame["label"].mean()),
-                "scoring_rows": 0, "window_days": 90, "snapshots": snaps,
-                "features": features, "sensitive": ["sensitive__gender"],
+                "file": f"{task}.parquet",
+                "scoring_file": f"{task}.scoring.parquet",
+                "rows": int(len(frame)),
+                "label_rate": float(frame["label"].mean()),
+                "scoring_rows": 0,
+                "window_days": 90,
+                "snapshots": snaps,
+                "features": features,
+                "sensitive": ["sensitive__gender"],
                 "drop_after_outcome": drop,
             }
         },

@@ -21,8 +21,19 @@ def test_help_has_examples():
 def test_train_command(features_dir, tracking):
     result = CliRunner().invoke(
         app,
-        ["train", "--task", "churn", "--features", str(features_dir), "--trials", "1",
-         "--families", "scorecard,tree", "--seed", "2"],
+        [
+            "train",
+            "--task",
+            "churn",
+            "--features",
+            str(features_dir),
+            "--trials",
+            "1",
+            "--families",
+            "scorecard,tree",
+            "--seed",
+            "2",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "chose" in result.output and "registered crm-churn v1" in result.output
@@ -45,8 +56,9 @@ def _main(args, capsys, monkeypatch):
 
 def test_errors_are_one_line_and_exit_1(tmp_path, make_features, tracking, capsys, monkeypatch):
     out = make_features(tmp_path / "f", leak=True)
-    code, err = _main(["train", "--task", "churn", "--features", str(out), "--trials", "1"],
-                      capsys, monkeypatch)
+    code, err = _main(
+        ["train", "--task", "churn", "--features", str(out), "--trials", "1"], capsys, monkeypatch
+    )
     assert code == 1 and "cancelled_flag" in err and "Traceback" not in err
     code, err = _main(["train", "--task", "upsell", "--features", str(out)], capsys, monkeypatch)
     assert code == 1 and "unknown task 'upsell'" in err
@@ -60,7 +72,11 @@ def test_console_script_exit_code(tmp_path, store_uri):
     env = {**os.environ, "MLFLOW_TRACKING_URI": store_uri}
     proc = subprocess.run(
         [CRMML, "train", "--task", "churn", "--features", str(tmp_path / "missing")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert proc.returncode == 1 and "not found" in proc.stderr
     assert "Traceback" not in proc.stderr

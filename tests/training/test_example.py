@@ -12,6 +12,7 @@ def test_synthetic_rows_are_not_real_rows(features_dir):
     assert list(ex.columns) == numeric + categorical and len(ex) == 5
     assert all(ex[c].dtype == "float64" for c in numeric)
     assert all(pd.api.types.is_string_dtype(ex[c]) for c in categorical)
+
     def keys(df):
         return {"|".join(map(str, row)) for row in df.itertuples(index=False)}
 

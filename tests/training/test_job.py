@@ -30,12 +30,16 @@ def test_train_logs_registers_and_rebuilds_test_set(features_dir, tracking):
     assert tags["crmml.git_commit"]
     assert run.data.params["test_rows"] == "120"
     # the family choice is one of the tuned ones, with trials as child runs
-    children = client.search_runs([result.experiment_id],
-                                  f"tags.mlflow.parentRunId = '{result.run_id}'")
+    children = client.search_runs(
+        [result.experiment_id], f"tags.mlflow.parentRunId = '{result.run_id}'"
+    )
     assert len(children) == 6 and result.family in ("scorecard", "tree", "lgbm")
     # lineage, feature descriptions, split and config are on the run
     assert {i.dataset.name for i in run.inputs.dataset_inputs} == {
-        "churn-train", "churn-valid", "churn-test"}
+        "churn-train",
+        "churn-valid",
+        "churn-test",
+    }
     assert all(i.dataset.digest == "0000" + "ab" * 14 for i in run.inputs.dataset_inputs)
     arts = {a.path for a in client.list_artifacts(result.run_id)}
     assert {"split.json", "features", "config", "leakage.json"} <= arts
@@ -60,7 +64,8 @@ def test_same_seed_same_metrics(features_dir, tracking):
     assert a.metrics == b.metrics and a.family == b.family
     assert [v.version for v in _versions(tracking)] != []
     assert MlflowClient(tracking).get_model_version_by_alias(
-        "crm-churn", "challenger").version == int(b.model_version)
+        "crm-churn", "challenger"
+    ).version == int(b.model_version)
 
 
 def test_random_split_is_labelled_not_time_based(tmp_path, make_features, tracking):
@@ -78,8 +83,11 @@ def test_leak_stops_before_training_without_registry_change(tmp_path, make_featu
         train_task(task="churn", features_dir=out, config=FAST)
     assert "cancelled_flag" in err.value.lines()[0] and "ROC AUC" in err.value.lines()[0]
     assert _versions(tracking) == []
-    allowed = TrainConfig(tuning=TuningConfig(trials=1), families=("scorecard",),
-                          leakage=LeakageConfig(allow=("cancelled_flag",)))
+    allowed = TrainConfig(
+        tuning=TuningConfig(trials=1),
+        families=("scorecard",),
+        leakage=LeakageConfig(allow=("cancelled_flag",)),
+    )
     result = train_task(task="churn", features_dir=out, config=allowed)
     assert result.allowed_leaks == ["cancelled_flag"]
 
@@ -88,7 +96,7 @@ def test_after_outcome_columns_are_dropped(tmp_path, make_features, tracking):
     out = make_features(tmp_path / "f", after_outcome=True)
     result = train_task(task="churn", features_dir=out, config=FAST, families=["scorecard"])
     params = MlflowClient(tracking).get_run(result.run_id).data.params
-    assert "refund_after" not in params["features"]
+    assert "refund_after" not in params["feature_names"]
     assert params["dropped_after_outcome"] == "refund_after"
 
 
@@ -106,3 +114,11 @@ def test_bad_inputs_fail_before_any_run(tmp_path, make_features, tracking):
     with pytest.raises(CrmmlError, match="one class"):
         train_task(task="churn", features_dir=single, config=FAST)
     assert MlflowClient(tracking).search_experiments(filter_string="name LIKE 'crmml-%'") == []
+
+
+def test_sensitive_columns_only_when_allowed(features_dir, tracking):
+    cfg = TrainConfig(families=("scorecard",), tuning=TuningConfig(trials=1), allow_sensitive=True)
+    result = train_task(task="churn", features_dir=features_dir, config=cfg, timeout=60)
+    params = MlflowClient(tracking).get_run(result.run_id).data.params
+    assert "sensitive__gender" in params["feature_names"].split(",")
+    assert params["timeout"] == "60.0"

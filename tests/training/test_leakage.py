@@ -23,9 +23,12 @@ def _frame(n=400, seed=0):
 
 def test_flags_numeric_inverse_and_categorical_leaks():
     x, y = _frame()
-    found = {s.feature for s in find_leaks(
-        x, y, numeric=["noise", "leak", "inverse_leak"], categorical=["status", "city"]
-    )}
+    found = {
+        s.feature
+        for s in find_leaks(
+            x, y, numeric=["noise", "leak", "inverse_leak"], categorical=["status", "city"]
+        )
+    }
     assert found == {"leak", "inverse_leak", "status"}
 
 

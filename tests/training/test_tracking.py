@@ -70,8 +70,13 @@ def test_experiment_and_batch_logging(tmp_path, store_uri):
     assert client.get_experiment(exp).artifact_location == (tmp_path / "mlartifacts").as_uri()
     run = client.create_run(exp)
     params = {f"p{i}": i for i in range(120)}  # over one batch (100 params): MLflow chunks it
-    log_batch(client, run.info.run_id, params={**params, "b": None}, metrics={"auc": 0.7},
-              tags={"t": "x"})
+    log_batch(
+        client,
+        run.info.run_id,
+        params={**params, "b": None},
+        metrics={"auc": 0.7},
+        tags={"t": "x"},
+    )
     data = client.get_run(run.info.run_id).data
     assert len(data.params) == 121 and data.params["b"] == "None" and data.metrics == {"auc": 0.7}
     assert data.tags["t"] == "x"

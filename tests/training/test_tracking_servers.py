@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -50,21 +51,35 @@ def mlflow_server(tmp_path, empty_store):
     port = _free_port()
     log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [MLFLOW, "server", "--backend-store-uri", f"sqlite:///{db}",
-         "--default-artifact-root", str(tmp_path / "server-artifacts"),
-         "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            MLFLOW,
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{db}",
+            "--default-artifact-root",
+            str(tmp_path / "server-artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     uri = f"http://127.0.0.1:{port}"
     try:
         _wait_http(f"{uri}/health", proc)
         yield uri
     finally:
-        proc.terminate()
+        # the server runs uvicorn workers in its own session: stop the whole group
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=20)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
 
@@ -78,8 +93,14 @@ def _train_and_check(uri, features_dir, monkeypatch):
         assert str(mv.version) == result.model_version and mv.tags["task"] == "churn"
         run = client.get_run(result.run_id)
         assert run.data.metrics["test_roc_auc"] == result.metrics["test_roc_auc"]
-        assert len(client.search_runs([result.experiment_id],
-                                      f"tags.mlflow.parentRunId = '{result.run_id}'")) == 4
+        assert (
+            len(
+                client.search_runs(
+                    [result.experiment_id], f"tags.mlflow.parentRunId = '{result.run_id}'"
+                )
+            )
+            == 4
+        )
         model = mlflow.pyfunc.load_model("models:/crm-churn@challenger")
         assert model.metadata.get_input_schema() is not None
     finally:
@@ -96,8 +117,9 @@ def _postgres_up() -> bool:
     try:
         import psycopg
 
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-                             connect_timeout=3):
+        with psycopg.connect(
+            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3
+        ):
             return True
     except Exception:
         return False
@@ -109,17 +131,24 @@ def postgres_uri():
     import psycopg
 
     if not _postgres_up():
-        clusters = sorted(os.listdir("/etc/postgresql")) if Path("/etc/postgresql").is_dir() else []
+        clusters = (
+            sorted(os.listdir("/etc/postgresql")) if Path("/etc/postgresql").is_dir() else []
+        )
         if clusters:
-            subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", clusters[-1], "main",
-                            "start"], capture_output=True, timeout=60)
+            subprocess.run(
+                ["pg_ctlcluster", "--skip-systemctl-redirect", clusters[-1], "main", "start"],
+                capture_output=True,
+                timeout=60,
+            )
             for _ in range(20):
                 if _postgres_up():
                     break
                 time.sleep(0.5)
         if not _postgres_up():
-            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 and could not be started "
-                        "with pg_ctlcluster")
+            pytest.skip(
+                "PostgreSQL is not running on 127.0.0.1:5432 and could not be started "
+                "with pg_ctlcluster"
+            )
     name = f"crmml_test_{uuid.uuid4().hex[:10]}"
     admin = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
     with psycopg.connect(admin, autocommit=True) as conn:

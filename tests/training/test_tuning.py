@@ -11,14 +11,23 @@ from training.tuning import fit_pipeline, select_family, tune_family
 
 def test_select_prefers_interpretable_within_tolerance():
     pref = ("scorecard", "tree", "lgbm")
-    assert select_family({"scorecard": 0.795, "lgbm": 0.80}, preference=pref,
-                         tolerance=0.01) == "scorecard"
-    assert select_family({"scorecard": 0.78, "tree": 0.795, "lgbm": 0.80}, preference=pref,
-                         tolerance=0.01) == "tree"
-    assert select_family({"scorecard": 0.70, "lgbm": 0.80}, preference=pref,
-                         tolerance=0.01) == "lgbm"
-    assert select_family({"scorecard": 0.70, "lgbm": 0.80}, preference=pref,
-                         tolerance=0.2) == "scorecard"
+    assert (
+        select_family({"scorecard": 0.795, "lgbm": 0.80}, preference=pref, tolerance=0.01)
+        == "scorecard"
+    )
+    assert (
+        select_family(
+            {"scorecard": 0.78, "tree": 0.795, "lgbm": 0.80}, preference=pref, tolerance=0.01
+        )
+        == "tree"
+    )
+    assert (
+        select_family({"scorecard": 0.70, "lgbm": 0.80}, preference=pref, tolerance=0.01) == "lgbm"
+    )
+    assert (
+        select_family({"scorecard": 0.70, "lgbm": 0.80}, preference=pref, tolerance=0.2)
+        == "scorecard"
+    )
 
 
 @pytest.fixture
@@ -33,9 +42,17 @@ def parts(features_dir):
 def _tune(parts, client, exp, run, family="lgbm", trials=3):
     spec, xt, yt, xv, yv = parts
     return tune_family(
-        family, spec=spec, X_train=xt, y_train=yt, X_valid=xv, y_valid=yv,
+        family,
+        spec=spec,
+        X_train=xt,
+        y_train=yt,
+        X_valid=xv,
+        y_valid=yv,
         config=TuningConfig(trials=trials, pruner_startup_trials=1, pruner_warmup_steps=0),
-        seed=3, client=client, experiment_id=exp, parent_run_id=run,
+        seed=3,
+        client=client,
+        experiment_id=exp,
+        parent_run_id=run,
     )
 
 

@@ -110,6 +110,7 @@ def test_drift_shifts_behaviour(tmp_path):
         ({"fmt": "xlsx"}, "--format"),
         ({"as_of": "2026-02-30"}, "--as-of"),
         ({"as_of": "30/06/2026"}, "--as-of"),
+        ({"as_of": "1899-06-30"}, "--as-of"),
         ({"drift": "2020-01-01"}, "--drift"),
         ({"seed": -3}, "--seed"),
     ],

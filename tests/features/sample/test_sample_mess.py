@@ -24,10 +24,9 @@ def test_duplicate_companies_under_name_variants(small_export):
             customers.loc[[copy, original], "industry"].isna().any()
         )
     orders = _read(out, "orders")
-    assert (
-        orders["customer_id"].isin(list(dup["duplicate_of"])).sum()
-        == (dup["events_moved_to_duplicates"]["orders"])
-    )
+    # Future-dated copies of moved orders also carry a duplicate id, hence >=.
+    on_duplicates = orders["customer_id"].isin(list(dup["duplicate_of"])).sum()
+    assert on_duplicates >= dup["events_moved_to_duplicates"]["orders"] > 0
 
 
 def test_name_variants_cover_the_usual_spellings():

@@ -63,3 +63,12 @@ def test_a_failure_leaves_no_half_export(tmp_path, monkeypatch):
     with pytest.raises(CrmmlError, match="could not write"):
         generate_export(tmp_path / "e", customers=20, seed=1)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tiny_exports_write_every_table(tmp_path, seed):
+    # Ten customers can leave a table empty (no subscription drawn): it is still written.
+    meta = generate_export(tmp_path / "t", customers=10, seed=seed, locale="zh", fmt="parquet")
+    assert set(meta["files"]) == set(TABLES)
+    for name, file in meta["files"].items():
+        assert len(pd.read_parquet(tmp_path / "t" / file)) == meta["counts"][name]

@@ -1,0 +1,214 @@
+"""Benchmark of ``crmml features``: 12-snapshot point-in-time build vs one pandas groupby.
+
+Usage::
+
+    .venv/bin/python benchmarks/features.py --customers 200000
+    .venv/bin/python benchmarks/features.py --customers 1000000   # near-linear scaling check
+
+Data: the sample generator's canonical tables (``features.sample.build_tables``, same event
+volume as ``crmml demo-data``), typed like the data-quality gate's output; without the
+generator, a minimal vectorised orders/customers generator. Each phase runs in a fresh process
+so the peak RSS of the build (``ru_maxrss``) is the build's own: loaded tables plus features.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# This file is named like the `features` package; drop its folder from the import path so
+# `import features` finds the package, not this script.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+AS_OF = date(2026, 6, 30)
+EVENT_TABLES = ("orders", "activities", "tickets", "campaign_events", "subscriptions")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _canonical(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    from features.contract import TABLES
+    from features.dates import to_calendar_dates
+
+    spec = TABLES[name]
+    out = {}
+    for col in spec.columns:
+        if col.name not in df:
+            continue
+        s = df[col.name]
+        if col.kind == "date":
+            out[col.name] = to_calendar_dates(s, tz="Asia/Shanghai")[0]
+        elif col.kind == "number":
+            out[col.name] = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif col.kind == "bool":
+            out[col.name] = s.astype("boolean")
+        else:
+            out[col.name] = s.astype("string")
+    return pd.DataFrame(out)
+
+
+def _sample_tables(customers: int, seed: int) -> dict[str, pd.DataFrame]:
+    from features.sample import build_tables
+    from features.sample.timeline import to_day
+
+    end = to_day(AS_OF)
+    tables, _ = build_tables(
+        customers=customers, seed=seed, start=end - 3 * 365, as_of=end, drift=None
+    )
+    return {n: _canonical(n, df) for n, df in tables.items()}
+
+
+def _minimal_tables(customers: int, seed: int) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    ids = np.char.add("C", np.arange(customers).astype(str))
+    n_orders = rng.poisson(12, customers)
+    owner = np.repeat(np.arange(customers), n_orders)
+    day = np.datetime64(AS_OF, "D") - rng.integers(0, 3 * 365, len(owner)).astype("timedelta64[D]")
+    orders = pd.DataFrame(
+        {
+            "order_id": pd.array(
+                np.char.add("O", np.arange(len(owner)).astype(str)), dtype="string"
+            ),
+            "customer_id": pd.array(ids[owner], dtype="string"),
+            "order_date": day.astype("datetime64[us]"),
+            "amount": rng.gamma(2.0, 500.0, len(owner)),
+            "product_category": pd.array(
+                rng.choice(["a", "b", "c", "d"], len(owner)), dtype="string"
+            ),
+            "status": pd.array(
+                rng.choice(["paid", "paid", "paid", "refunded"], len(owner)), dtype="string"
+            ),
+        }
+    )
+    created = np.datetime64(AS_OF, "D") - rng.integers(0, 4 * 365, customers).astype(
+        "timedelta64[D]"
+    )
+    cust = pd.DataFrame(
+        {
+            "customer_id": pd.array(ids, dtype="string"),
+            "created_at": created.astype("datetime64[us]"),
+        }
+    )
+    return {"customers": cust, "orders": orders}
+
+
+def phase_generate(args) -> dict:
+    t0 = time.perf_counter()
+    try:
+        tables, source = _sample_tables(args.customers, args.seed), "features.sample"
+    except ImportError:
+        tables, source = _minimal_tables(args.customers, args.seed), "minimal"
+    folder = Path(args.workdir) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    rows = {n: len(df) for n, df in tables.items()}
+    return {"generator": source, "rows": rows, "seconds": time.perf_counter() - t0}
+
+
+def phase_build(args) -> dict:
+    from features.build import build_training_sets
+    from features.exports import Exports
+
+    folder = Path(args.workdir) / "tables"
+    tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+    exports = Exports(tables=tables, as_of=AS_OF, file_hashes={}, quality={})
+    loaded_mb = _peak_mb()
+    t0 = time.perf_counter()
+    manifest = build_training_sets(
+        exports,
+        out=Path(args.workdir) / "out",
+        snapshots=args.snapshots,
+        every="1M",
+        key=b"benchmark-key",
+    )
+    build_s = time.perf_counter() - t0
+    build_peak_mb = _peak_mb()
+    orders = tables["orders"]
+    t0 = time.perf_counter()
+    orders.groupby("customer_id").agg(
+        orders=("order_id", "size"), spend=("amount", "sum"), last=("order_date", "max")
+    )
+    baseline_s = time.perf_counter() - t0
+    return {
+        "events": int(sum(len(tables[t]) for t in EVENT_TABLES if t in tables)),
+        "orders": len(orders),
+        "build_seconds": build_s,
+        "baseline_groupby_seconds": baseline_s,
+        "rss_after_load_mb": loaded_mb,
+        "peak_rss_mb": build_peak_mb,
+        "rows": {t: i["rows"] for t, i in manifest["tasks"].items()},
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--customers", type=int, default=200_000)
+    p.add_argument("--snapshots", type=int, default=12)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--workdir", default=None, help="default: a temporary folder")
+    p.add_argument("--phase", choices=["generate", "build"], help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.phase:
+        fn = phase_generate if args.phase == "generate" else phase_build
+        print(json.dumps(fn(args)))
+        return
+    with tempfile.TemporaryDirectory(dir=args.workdir) as work:
+        common = [
+            "--customers",
+            str(args.customers),
+            "--snapshots",
+            str(args.snapshots),
+            "--seed",
+            str(args.seed),
+            "--workdir",
+            work,
+        ]
+        res = {}
+        for phase in ("generate", "build"):
+            proc = subprocess.run(
+                [sys.executable, __file__, "--phase", phase, *common],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if proc.returncode:
+                sys.exit(f"{phase} failed:\n{proc.stderr}")
+            res[phase] = json.loads(proc.stdout.strip().splitlines()[-1])
+    g, b = res["generate"], res["build"]
+    print(
+        f"customers            {args.customers:,} ({g['generator']}, generated in "
+        f"{g['seconds']:.1f} s)"
+    )
+    print(f"event rows           {b['events']:,} (orders {b['orders']:,})")
+    print(
+        f"features build       {b['build_seconds']:.2f} s for {args.snapshots} snapshots "
+        f"+ scoring, all tasks -> {b['rows']}"
+    )
+    print(
+        f"events/s             {b['events'] / b['build_seconds']:,.0f} "
+        f"(x{args.snapshots} snapshots: {b['events'] * args.snapshots / b['build_seconds']:,.0f})"
+    )
+    print(f"baseline groupby     {b['baseline_groupby_seconds']:.2f} s (one pass over orders)")
+    print(f"ratio build/baseline {b['build_seconds'] / b['baseline_groupby_seconds']:.1f}x")
+    print(
+        f"peak RSS             {b['peak_rss_mb']:,.0f} MB "
+        f"(after loading the tables: {b['rss_after_load_mb']:,.0f} MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Benchmark `crmml train`: wall time, peak RSS and test AUC against an untuned LightGBM.
+
+Usage::
+
+    .venv/bin/python benchmarks/training.py --customers 100000 --trials 20
+
+Generates the sample export (``features.sample.generate_export``), builds the training sets
+with ``crmml features``, then times ``crmml train`` per task in its own process (peak RSS from
+``os.wait4``). The baseline is a plain ``LGBMClassifier()`` fitted on the same training
+snapshots, scored on the same test snapshot (rebuilt from the run's ``split.json``).
+Target on 2 cores: each task under 5 minutes, tuned test AUC >= the baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# This file is named like the `training` package: keep its folder off the import path.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+BIN = Path(sys.executable).parent
+TASKS = ("churn", "repurchase", "lead_score")
+
+
+def _run(args: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float]:
+    """Run a command; return (exit code, wall seconds, peak RSS in MiB of that process)."""
+    start = time.perf_counter()
+    with log.open("ab") as sink:
+        proc = subprocess.Popen(args, env=env, stdout=sink, stderr=sink)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, time.perf_counter() - start, usage.ru_maxrss / 1024
+
+
+def _baseline_auc(features: Path, task: str, run_id: str) -> float:
+    import mlflow
+    import pandas as pd
+    from lightgbm import LGBMClassifier
+    from sklearn.metrics import roc_auc_score
+
+    from training import load_training_set, split_frame
+
+    ts = load_training_set(features, task=task)
+    split = mlflow.artifacts.load_dict(f"runs:/{run_id}/split.json")
+    train, _, test = split_frame(ts.frame, ts.task_manifest, split)
+    cols = [
+        f["name"]
+        for f in ts.task_manifest["features"]
+        if not f["name"].startswith("sensitive__") and f["name"] in train.columns
+    ]
+
+    categorical = [c for c in cols if not pd.api.types.is_numeric_dtype(train[c])]
+    xt, xs = train[cols].copy(), test[cols].copy()
+    for c in categorical:  # plain LightGBM reads pandas categories; test uses train's levels
+        xt[c] = xt[c].astype("category")
+        xs[c] = pd.Categorical(xs[c], categories=xt[c].cat.categories)
+    model = LGBMClassifier(verbose=-1).fit(xt, train["label"])
+    return float(roc_auc_score(test["label"], model.predict_proba(xs)[:, 1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("bench-out/training"))
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    args = parser.parse_args()
+    out = args.out.resolve()
+    raw, features = out / f"raw-{args.customers}", out / f"features-{args.customers}"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{out / 'mlflow.db'}"}
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
+    out.mkdir(parents=True, exist_ok=True)
+    if not (raw / "export.json").exists():
+        from features.sample import generate_export
+
+        t = time.perf_counter()
+        generate_export(raw, customers=args.customers, seed=args.seed)
+        print(f"sample export: {time.perf_counter() - t:.0f} s")
+    if not (features / "manifest.json").exists():
+        code, secs, rss = _run(
+            [
+                str(BIN / "crmml"),
+                "features",
+                "--raw",
+                str(raw),
+                "--out",
+                str(features),
+                "--no-progress",
+            ],
+            env,
+            out / "features.log",
+        )
+        print(f"crmml features: {secs:.0f} s, peak RSS {rss:.0f} MiB (exit {code})")
+        if code:
+            sys.exit(code)
+
+    import mlflow
+
+    mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    print(
+        f"{'task':<11}{'wall s':>8}{'RSS MiB':>9}{'family':>11}{'tuned AUC':>11}"
+        f"{'baseline':>10}  ok"
+    )
+    for task in args.tasks.split(","):
+        code, secs, rss = _run(
+            [
+                str(BIN / "crmml"),
+                "train",
+                "--task",
+                task,
+                "--features",
+                str(features),
+                "--trials",
+                str(args.trials),
+                "--seed",
+                "0",
+            ],
+            env,
+            out / f"train-{task}.log",
+        )
+        if code:
+            print(
+                f"{task:<11}{secs:>8.0f}{rss:>9.0f}  failed (exit {code}): "
+                f"see {out}/train-{task}.log"
+            )
+            continue
+        run = mlflow.search_runs(
+            experiment_names=[f"crmml-{task}"],
+            filter_string="tags.mlflow.runName = '" + task + "-train'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+            output_format="list",
+        )[0]
+        tuned = run.data.metrics["test_roc_auc"]
+        base = _baseline_auc(features, task, run.info.run_id)
+        ok = secs < 300 and tuned >= base
+        print(
+            f"{task:<11}{secs:>8.0f}{rss:>9.0f}{run.data.tags['crmml.family']:>11}"
+            f"{tuned:>11.4f}{base:>10.4f}  {'yes' if ok else 'NO'}"
+        )
+
+
+if __name__ == "__main__":
+    main()
