@@ -86,5 +86,7 @@ def intersections(groups: pd.DataFrame) -> dict[str, pd.Series]:
     """Labels for each pair of attributes, e.g. ``gender x age_band`` -> ``F & [25, 35)``."""
     out = {}
     for a, b in itertools.combinations(groups.columns, 2):
+        if a.removesuffix("_band") == b.removesuffix("_band"):
+            continue  # age x age_band: one attribute twice, not an intersection
         out[f"{a} x {b}"] = (groups[a] + " & " + groups[b]).rename(f"{a} x {b}")
     return out

@@ -91,6 +91,8 @@ def snapshot_features(
     leaves the operator) with ``as_of``, the feature columns and the ``sensitive__*`` columns.
     ``prepared`` (from :func:`features.events.prepare`) skips re-indexing the export.
     """
+    if task not in ENTITY:
+        raise CrmmlError(f"task {task!r}: unknown; expected one of {', '.join(TASKS)}")
     config = config or FeaturesConfig()
     prep = prepared or prepare(exports, renewal_grace_days=config.churn.renewal_grace_days)
     codes, frame = _rows(prep, _Features(prep, config), task, snapshot, config)

@@ -1,16 +1,22 @@
 """Serving: the champion models over HTTP (BentoML) and in batch, one scoring code path.
 
 :class:`Scorer` turns a loaded model into scores, tiers, reasons and warnings; the BentoML
-service (``serving.service:CrmmlService``, started by ``crmml serve``) wraps it with auth,
-limits and the alias hot swap; :func:`score_file` (``crmml score``) uses it on files;
-:class:`CrmmlClient` is a small HTTP client for CRM backends.
+service (``serving.service:CrmmlService``, started by ``crmml serve``) wraps it with auth
+(``X-API-Key``), limits (413/415/422) and the alias hot swap (:class:`ChampionWatcher`);
+:func:`score_file` (``crmml score``) uses it on files; :func:`export_champions`
+(``crmml bundle``) packs the champions for ``bentoml build``; :class:`CrmmlClient` is a
+small HTTP client for CRM backends.
 """
 
+from serving.audit import PredictionLog
 from serving.auth import ApiKeys
 from serving.batch import score_file
-from serving.champion import Champion, build_champion, load_champion
+from serving.bundle import export_champions, load_bundle
+from serving.champion import Champion, build_champion, champion_from_dir, load_champion
 from serving.client import CrmmlClient, CrmmlClientError
 from serving.config import ServingConfig, Tier, load_serving_config
+from serving.entities import ScoringSetStore
+from serving.leads import lead_records
 from serving.registry_watch import ChampionWatcher
 from serving.scorer import Scorer
 from serving.validation import Problem, RequestInvalid, validate_records
@@ -21,12 +27,18 @@ __all__ = [
     "ChampionWatcher",
     "CrmmlClient",
     "CrmmlClientError",
+    "PredictionLog",
     "Problem",
     "RequestInvalid",
     "Scorer",
+    "ScoringSetStore",
     "ServingConfig",
     "Tier",
     "build_champion",
+    "champion_from_dir",
+    "export_champions",
+    "lead_records",
+    "load_bundle",
     "load_champion",
     "load_serving_config",
     "score_file",

@@ -20,7 +20,13 @@ from training.tracking import (
     log_batch,
     resolve_tracking_uri,
 )
-from training.tuning import TrialCallback, fit_pipeline, select_family, tune_family
+from training.tuning import (
+    TrialCallback,
+    fit_pipeline,
+    select_family,
+    tune_family,
+    tuning_sample,
+)
 
 
 @dataclass(frozen=True)
@@ -130,13 +136,14 @@ def train_task(
             run_log.log_context(
                 ts, split_meta, cfg, allowed, {"train": train, "valid": valid, "test": test}, cols
             )
+            X_tune, y_tune = tuning_sample(X_train, y_train, cfg.tuning.max_rows, cfg.seed)
             results = {}
             for family in cfg.families:
                 results[family] = tune_family(
                     family,
                     spec=spec,
-                    X_train=X_train,
-                    y_train=y_train,
+                    X_train=X_tune,
+                    y_train=y_tune,
                     X_valid=X_valid,
                     y_valid=y_valid,
                     config=cfg.tuning,
@@ -153,7 +160,8 @@ def train_task(
                 tolerance=cfg.selection.auc_tolerance,
             )
             best = results[chosen]
-            # Refit on the training snapshots only: validation stays held out for calibration.
+            # Refit on all training rows (tuning may have used a sample); validation stays
+            # held out for calibration.
             pipeline = models.make_pipeline(chosen, best.best_params, spec=spec, seed=cfg.seed)
             fit_pipeline(pipeline, X_train, y_train)
             model = models.calibrate(pipeline, X_valid, y_valid, method=cfg.calibration)

@@ -145,6 +145,20 @@ def _full_params(family: str, trial: optuna.trial.FrozenTrial) -> dict:
     return models.suggest_params(family, fixed)
 
 
+def tuning_sample(
+    X: pd.DataFrame, y: pd.Series, max_rows: int | None, seed: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A seeded random sample of at most ``max_rows`` training rows (all rows if fewer).
+
+    Tuning compares configurations, which a sample does as well at a fraction of the cost;
+    the chosen configuration is refitted on every training row.
+    """
+    if max_rows is None or len(X) <= max_rows:
+        return X, y
+    rows = np.sort(np.random.default_rng(seed).choice(len(X), size=max_rows, replace=False))
+    return X.iloc[rows], y.iloc[rows]
+
+
 def select_family(
     results: dict[str, float], *, preference: tuple[str, ...], tolerance: float
 ) -> str:

@@ -27,3 +27,10 @@ def test_binning_missing_and_quintiles():
     assert info["age"]["bins"]["source"] == "config" and info["age"]["missing"] == 1
     assert info["income"]["bins"]["source"] == "quintiles" and groups["income"].nunique() == 5
     assert groups["gender"][1] == MISSING and not info["gender"]["binned"]
+
+
+def test_intersections_skip_an_attribute_and_its_band():
+    from evaluation.sensitive import intersections
+
+    g = pd.DataFrame({"gender": ["f"], "age": ["[0, 25)"], "age_band": ["18-24"]})
+    assert list(intersections(g)) == ["gender x age", "gender x age_band"]

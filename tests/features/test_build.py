@@ -3,7 +3,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from pit_data import base_exports, exports, order
+from tests.features.pit_data import base_exports, exports, order
 
 from crmml.errors import CrmmlError
 from features.build import build_training_sets, data_hash

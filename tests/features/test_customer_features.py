@@ -5,7 +5,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from pit_data import base_exports, exports, order
+from tests.features.pit_data import base_exports, exports, order
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig

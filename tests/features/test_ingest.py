@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from export_files import CUSTOMERS, ORDERS, write_export
+from tests.features.export_files import CUSTOMERS, ORDERS, write_export
 
 from crmml.errors import CrmmlError
 from features.findings import Findings

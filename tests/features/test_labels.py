@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from pit_data import exports, order
+from tests.features.pit_data import exports, order
 
 from features.config import FeaturesConfig
 from features.events import prepare

@@ -4,7 +4,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from pit_data import base_exports, exports, order
+from tests.features.pit_data import base_exports, exports, order
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from pit_data import base_exports, table
+from tests.features.pit_data import base_exports, table
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig

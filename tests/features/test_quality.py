@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from export_files import CUSTOMERS, ORDERS, full_export, write_export
+from tests.features.export_files import CUSTOMERS, ORDERS, full_export, write_export
 
 from crmml.errors import DataQualityError
 from features.config import FeaturesConfig, QualityConfig

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from export_files import CUSTOMERS, ORDERS, full_export, write_export
+from tests.features.export_files import CUSTOMERS, ORDERS, full_export, write_export
 
 from crmml.cli import main
 

@@ -129,6 +129,14 @@ def test_monitor_no_drift_on_fresh_data_of_the_same_population(env):
     assert report["drifted"] is False and report["score"]["psi"] < 0.25
 
 
+def test_if_drift_skips_a_task_whose_population_did_not_drift(env):
+    summary = _retrain(env, "raw", "work1", LENIENT, if_drift=True, force=True)
+    churn = summary["tasks"]["churn"]
+    assert churn["decision"] == "skipped" and churn["reason"] == "no drift above the policy"
+    assert churn["drift"]["drifted"] is False
+    assert len(_client(env).search_model_versions("name='crm-churn'")) == 1
+
+
 def test_drifted_data_unfair_challenger_is_not_promoted_and_drift_is_detected(env):
     from evaluation import registry_ops as ops
 

@@ -6,7 +6,7 @@ import models
 from training.config import TuningConfig
 from training.data import load_training_set, model_manifest
 from training.split import plan_split, split_frame
-from training.tuning import fit_pipeline, select_family, tune_family
+from training.tuning import fit_pipeline, select_family, tune_family, tuning_sample
 
 
 def test_select_prefers_interpretable_within_tolerance():
@@ -80,3 +80,11 @@ def test_lgbm_reports_staged_auc_and_can_be_pruned(parts):
     with pytest.raises(optuna.TrialPruned):
         fit_pipeline(pipe, xt, yt, X_valid=xv, y_valid=yv, trial=trial)
     assert trial.storage.get_trial(trial._trial_id).intermediate_values
+
+
+def test_tuning_sample_is_seeded_and_bounded(parts):
+    _, xt, yt, _, _ = parts
+    a, ya = tuning_sample(xt, yt, 200, seed=1)
+    b, _ = tuning_sample(xt, yt, 200, seed=1)
+    assert len(a) == 200 and a.index.equals(b.index) and ya.index.equals(a.index)
+    assert tuning_sample(xt, yt, None, seed=1)[0] is xt
