@@ -101,11 +101,17 @@ def evaluate(
     )
     console.print(f"  operating point: {r['operating_point']['description']}")
     for c in r["gate"]["checks"]:
-        if c["status"] != "pass":
+        if c["status"] == "fail":
+            value = "n/a" if c["value"] is None else f"{c['value']:.3f}"
             console.print(
-                f"  [{'red' if c['status'] == 'fail' else 'yellow'}]{c['status']}[/] "
-                f"{c['name']}: {c['value']} vs {c['threshold']} {c['detail']}"
+                f"  [red]fail[/] {c['name']}: {value} vs {c['threshold']} {c['detail']}".rstrip(),
+                highlight=False,
             )
+    if r["gate"]["warnings"]:
+        console.print(
+            f"  {len(r['gate']['warnings'])} warning(s): insufficient data or "
+            "intersections (not blocking; see the report)"
+        )
     for kind, p in result.paths.items():
         console.print(f"  {kind}: {p}")
     if result.auto_approved:

@@ -60,6 +60,9 @@ def _spread(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # An all-undefined round (e.g. no positives drawn) is NaN, left out of the interval.
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        if x.shape[-1] == 0:  # no group with sufficient data
+            nan = np.full(x.shape[:-1], np.nan)
+            return nan, nan
         hi, lo = np.nanmax(x, axis=-1), np.nanmin(x, axis=-1)
         return hi - lo, np.where(hi > 0, lo / np.where(hi > 0, hi, 1), np.nan)
 

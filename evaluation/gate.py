@@ -67,13 +67,20 @@ def _fairness_checks(
                 )
             )
             continue
-        if metric.endswith("_ratio"):
+        ratio = metric.endswith("_ratio")
+        judged, how = d["value"], ci
+        if policy.parity_evidence == "interval" and _defined(d.get("ci_low")):
+            # Fail only when the whole interval is past the threshold (small groups are noisy).
+            judged = d["ci_high"] if ratio else d["ci_low"]
+            bound = "upper" if ratio else "lower"
+            how = f"judged on the {bound} CI bound; point {d['value']:.3f}, {ci}"
+        if ratio:
             c = _metric_check(
-                f"{metric}:{name}", d["value"], minimum=policy.min_parity_ratio, detail=ci
+                f"{metric}:{name}", judged, minimum=policy.min_parity_ratio, detail=how
             )
         else:
             c = _metric_check(
-                f"{metric}:{name}", d["value"], maximum=policy.max_parity_difference, detail=ci
+                f"{metric}:{name}", judged, maximum=policy.max_parity_difference, detail=how
             )
         if not blocking and c["status"] == "fail":
             c = _check(

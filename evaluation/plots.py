@@ -6,12 +6,43 @@ only draws through pyplot.
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+# Group names can be Chinese (zh exports): use a CJK font when one is installed
+# (e.g. Debian's fonts-wqy-microhei or fonts-noto-cjk); without one, glyphs show as boxes.
+_CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+)
+
+
+def _fonts() -> list[str]:
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *[f for f in _CJK_FONTS if f in installed]]
+
+
+def _with_fonts(draw):
+    """Draw under the font list (text takes its font when it is created, not when saved)."""
+
+    @functools.wraps(draw)
+    def wrapper(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context({"font.family": _fonts()}), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def _png(fig: Figure) -> bytes:
@@ -20,6 +51,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+@_with_fonts
 def calibration_png(report: dict) -> bytes:
     fig = Figure(figsize=(4.5, 4))
     ax = fig.subplots()
@@ -36,6 +68,7 @@ def calibration_png(report: dict) -> bytes:
     return _png(fig)
 
 
+@_with_fonts
 def gains_png(report: dict) -> bytes:
     fig = Figure(figsize=(4.5, 4))
     ax = fig.subplots()
@@ -53,6 +86,7 @@ def gains_png(report: dict) -> bytes:
     return _png(fig)
 
 
+@_with_fonts
 def fairness_png(block: dict, *, title: str) -> bytes:
     """Selection rate, TPR and FPR per group (insufficient groups hatched)."""
     rows = block["by_group"]
@@ -74,6 +108,7 @@ def fairness_png(block: dict, *, title: str) -> bytes:
     return _png(fig)
 
 
+@_with_fonts
 def beeswarm_png(values: np.ndarray, features: pd.DataFrame, *, max_display: int = 15) -> bytes:
     """SHAP beeswarm of raw log-odds contributions (categoricals shown without colour)."""
     import matplotlib

@@ -24,6 +24,7 @@ class Policy(BaseModel):
     insufficient_groups: Literal["warn", "fail"]
     max_auc_drop_vs_champion: float = Field(ge=0, le=1)
     max_proxy_features: int | None = Field(None, ge=0)
+    parity_evidence: Literal["point", "interval"] = "point"
     auto_approve: bool = False
 
 

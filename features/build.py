@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -270,6 +271,7 @@ def _manifest(exports, config, frames, dates, skipped, snapshots, every) -> dict
             t: {
                 "entity": ENTITY[t],
                 "window_days": lb.window_days(t, config),
+                "snapshot_dates": snaps[t],
                 "features": [s.manifest_entry(t) for s in _specs(t, config)],
                 "sensitive": list(_sensitive(t)),
                 "drop_after_outcome": [],
@@ -279,22 +281,14 @@ def _manifest(exports, config, frames, dates, skipped, snapshots, every) -> dict
     }
 
 
-class _progress:
+@contextmanager
+def _progress(enabled: bool, total: int):
     """A rich progress bar over (task, snapshot) steps, or nothing."""
+    if not enabled:
+        yield lambda label: None
+        return
+    from rich.progress import Progress
 
-    def __init__(self, enabled: bool, total: int):
-        self.enabled, self.total, self._bar = enabled, total, None
-
-    def __enter__(self):
-        if not self.enabled:
-            return lambda label: None
-        from rich.progress import Progress
-
-        self._bar = Progress(transient=True)
-        self._bar.start()
-        task = self._bar.add_task("building features", total=self.total)
-        return lambda label: self._bar.update(task, advance=1, description=label)
-
-    def __exit__(self, *exc) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+    with Progress(transient=True) as bar:
+        step = bar.add_task("building features", total=total)
+        yield lambda label: bar.update(step, advance=1, description=label)

@@ -22,6 +22,7 @@ from features.customer_attributes import (
 )
 from features.event_tables import EVENT_GROUPS
 from features.events import Prepared, to_day
+from features.labels import live_rows
 from features.specs import FeatureSpec, cat, num
 
 _LAST90 = 90
@@ -198,9 +199,8 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _subscription_columns(prep: Prepared, s: int) -> dict[str, np.ndarray]:
     n = len(prep.customer_ids)
     subs = prep.subscriptions
-    live = subs[
-        (subs["start"] <= s) & ~(subs["end"] < s) & ~(subs["cancelled"] <= s)
-    ].drop_duplicates("code", keep="last")  # sorted by (code, start): the latest live one
+    # Sorted by (code, start): keeping the last live row keeps the latest live subscription.
+    live = subs[live_rows(subs, s)].drop_duplicates("code", keep="last")
     code = live["code"].to_numpy("int64")
     plan = np.full(n, "none", dtype=object)
     plan[code] = live["plan"].fillna("unknown").to_numpy(dtype=object)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from features.config import FeaturesConfig
 from features.events import Prepared, to_day
@@ -35,12 +36,19 @@ def _paid_between(prep: Prepared, after: float, upto: float, category: str | Non
     return o.count(len(prep.customer_ids), rows, weights) > 0
 
 
+def live_rows(subs: pd.DataFrame, s: int) -> pd.Series:
+    """Subscriptions live on day ``s``: started by it, not ended before it, not cancelled by it.
+
+    An open end or cancellation date (NaN) compares False, so it never ends a subscription.
+    """
+    return (subs["start"] <= s) & ~(subs["end"] < s) & ~(subs["cancelled"] <= s)
+
+
 def live_subscription(prep: Prepared, s: int) -> np.ndarray:
-    """Customers with a subscription started on or before ``s``, not ended or cancelled by it."""
+    """Customers with a live subscription on day ``s`` (see :func:`live_rows`)."""
     subs = prep.subscriptions
-    live = (subs["start"] <= s) & ~(subs["end"] < s) & ~(subs["cancelled"] <= s)
     out = np.zeros(len(prep.customer_ids), bool)
-    out[subs.loc[live, "code"].to_numpy("int64")] = True
+    out[subs.loc[live_rows(subs, s), "code"].to_numpy("int64")] = True
     return out
 
 

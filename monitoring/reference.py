@@ -44,7 +44,7 @@ def read_frame(path: Path) -> pd.DataFrame:
     raise CrmmlError(f"{path}: expected a .parquet or .csv file, found '{path.suffix}'")
 
 
-def _training_source(run) -> Path:
+def training_source(run) -> Path:
     for di in run.inputs.dataset_inputs if run.inputs else []:
         tags = {t.key: t.value for t in di.tags or []}
         if tags.get("mlflow.data.context") != "training":
@@ -60,7 +60,7 @@ def _training_source(run) -> Path:
 
 def training_rows(run) -> pd.DataFrame:
     """The rows the run trained on, read back from the training set it names."""
-    path = _training_source(run)
+    path = training_source(run)
     if not path.is_file():
         raise CrmmlError(
             f"run {run.info.run_id}: its training set {path} is gone; pass --reference FILE "
@@ -103,7 +103,7 @@ def champion_reference(client, run_id: str, model, *, policy: DriftPolicy) -> tu
             client.log_artifact(run_id, str(path), artifact_path="monitoring")
         except Exception:  # a read-only store still gets its report, just not the cache
             pass
-    return prof, f"training rows of run {run_id} ({_training_source(run)})"
+    return prof, f"training rows of run {run_id} ({training_source(run)})"
 
 
 def profile_rows(rows: pd.DataFrame, model, *, policy: DriftPolicy) -> dict:

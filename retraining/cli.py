@@ -184,6 +184,10 @@ def erase(
     Stores keyed pseudonyms (never raw ids) in $CRMML_HOME/suppression.json, and lists the
     registered versions whose training set included them: the next `crmml retrain`
     produces models without them.
+
+    Examples:
+
+      crmml erase --customer CUST-00042 --customer CUST-00077 --reason "GDPR art. 17"
     """
     from crmml.paths import crmml_home
     from retraining.erasure import erase as run_erase

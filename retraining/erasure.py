@@ -152,7 +152,7 @@ def versions_trained_on(client, pseudonyms: set[str], *, tasks: list[str] | None
     """
     from mlflow.exceptions import MlflowException
 
-    from monitoring.reference import _training_source
+    from monitoring.reference import training_source
     from training.config import TASKS
     from training.registry import registered_name
 
@@ -172,7 +172,7 @@ def versions_trained_on(client, pseudonyms: set[str], *, tasks: list[str] | None
             }
             try:
                 run = client.get_run(mv.run_id)
-                src = _training_source(run)
+                src = training_source(run)
                 row["source"] = str(src)
                 if src.is_file() and _same_data(src, run.data.tags.get("crmml.data_hash")):
                     ids = pd.read_parquet(src, columns=[ENTITY_ID])[ENTITY_ID]

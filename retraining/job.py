@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("crmml.retrain")
 
 BLOCKED_EXIT = 2
-EXPERIMENT = "crmml-retrain"
 
 
 class RetrainBlocked(CrmmlError):
@@ -131,25 +130,16 @@ class _Job:
 
     # -- steps ---------------------------------------------------------------------------
     def _start_parent(self) -> None:
-        from training.tracking import get_or_create_experiment, log_batch
-
-        exp = get_or_create_experiment(self.client, EXPERIMENT, tracking_uri=self.uri)
-        self.parent = self.client.create_run(
-            exp, run_name=f"retrain-{self.o.as_of}", tags={"crmml.as_of": str(self.o.as_of)}
-        )
-        log_batch(
-            self.client,
-            self.parent.info.run_id,
-            params={
-                "raw": str(self.o.raw),
-                "as_of": str(self.o.as_of),
-                "work": str(self.work),
-                "tasks": ",".join(self.o.tasks) or "all",
-                "force": self.o.force,
-                "if_drift": self.o.if_drift,
-                "auto_approve": self.policy.auto_approve,
-            },
-        )
+        params = {
+            "raw": str(self.o.raw),
+            "as_of": str(self.o.as_of),
+            "work": str(self.work),
+            "tasks": ",".join(self.o.tasks) or "all",
+            "force": self.o.force,
+            "if_drift": self.o.if_drift,
+            "auto_approve": self.policy.auto_approve,
+        }
+        self.parent = sm.start_parent_run(self.client, self.uri, as_of=self.o.as_of, params=params)
 
     def _build_features(self) -> list[str]:
         from crmml.errors import ConfigError
@@ -220,18 +210,26 @@ class _Job:
         except CrmmlError as exc:
             out.decision, out.reason = sm.FAILED, "; ".join(exc.lines())
             log.error("%s: %s", task, out.reason)
+        except Exception as exc:  # one task's crash must not hide the others' outcomes
+            out.decision, out.reason = sm.FAILED, f"{type(exc).__name__}: {exc}"
+            log.exception("%s: failed", task)
         return out
 
     def _drifted(self, task: str, out: sm.TaskOutcome) -> bool:
         from monitoring.monitor import monitor_task
 
-        report = monitor_task(
-            task=task,
-            current=self.work / f"{task}.scoring.parquet",
-            tracking_uri=self.uri,
-            policy=self.config.drift,
-            out_dir=self.work / "reports" / task / "drift",
-        )
+        try:
+            report = monitor_task(
+                task=task,
+                current=self.work / f"{task}.scoring.parquet",
+                tracking_uri=self.uri,
+                policy=self.config.drift,
+                out_dir=self.work / "reports" / task / "drift",
+            )
+        except CrmmlError as exc:  # unknown drift: retraining is the safe side
+            out.drift = {"drifted": None, "reasons": exc.lines()}
+            log.warning("%s: drift not checked (%s); retraining", task, "; ".join(exc.lines()))
+            return True
         out.drift = {"drifted": report["drifted"], "reasons": report["reasons"]}
         return bool(report["drifted"])
 

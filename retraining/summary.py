@@ -11,6 +11,7 @@ from pathlib import Path
 
 from monitoring.report import write_json
 
+EXPERIMENT = "crmml-retrain"
 METRICS = ("roc_auc", "pr_auc", "ece", "brier", "log_loss")
 
 # Decisions a task can end with.
@@ -118,3 +119,17 @@ def log_parent_run(client, run_id: str, summary: dict, outcomes: list[TaskOutcom
     tags["mlflow.note.content"] = note[:4000]
     log_batch(client, run_id, metrics=metrics, tags=tags)
     client.set_terminated(run_id, "FINISHED" if summary["status"] == "completed" else "FAILED")
+
+
+def start_parent_run(client, tracking_uri: str, *, as_of, params: dict):
+    """The retrain's parent run (``retrain-<as_of>`` in experiment ``crmml-retrain``).
+
+    Created with the client, not ``mlflow.start_run``: training opens its own active run,
+    and the fluent API allows one active run per process.
+    """
+    from training.tracking import get_or_create_experiment, log_batch
+
+    exp = get_or_create_experiment(client, EXPERIMENT, tracking_uri=tracking_uri)
+    run = client.create_run(exp, run_name=f"retrain-{as_of}", tags={"crmml.as_of": str(as_of)})
+    log_batch(client, run.info.run_id, params=params)
+    return run

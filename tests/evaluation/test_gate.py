@@ -106,3 +106,16 @@ def test_proxy_cap(scored, tmp_path):
     )
     c = _by_name(r["gate"])["max_proxy_features"]
     assert not c["passed"] and "title~gender" in c["detail"]
+
+
+def test_parity_judged_on_the_interval(scored, tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text("min_roc_auc: 0.5\nmax_ece: 1\nmax_parity_difference: 0.02\n")
+    kw = dict(config=CFG, task="churn", sensitive=scored.sens[["sensitive__gender"]])
+    point = evaluate_predictions(scored.y, scored.p, policy=load_policy(f), **kw)["gate"]
+    c = _by_name(point)["equal_opportunity_difference:gender"]
+    assert c["status"] == "fail"
+    f.write_text(f.read_text() + "parity_evidence: interval\n")
+    interval = evaluate_predictions(scored.y, scored.p, policy=load_policy(f), **kw)["gate"]
+    c2 = _by_name(interval)["equal_opportunity_difference:gender"]
+    assert "lower CI bound" in c2["detail"] and c2["value"] <= c["value"]

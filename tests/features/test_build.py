@@ -3,13 +3,13 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from tests.features.pit_data import base_exports, exports, order
 
 from crmml.errors import CrmmlError
 from features.build import build_training_sets, data_hash
 from features.config import FeaturesConfig
 from features.contract import FEATURE_VERSION
 from features.privacy import pseudonymize
+from tests.features.pit_data import base_exports, exports, order
 
 KEY = b"test-key"
 PII = {
@@ -55,6 +55,7 @@ def test_files_and_manifest_fields(built):
     churn = m["tasks"]["churn"]
     assert churn["window_days"] == 90 and len(churn["snapshots"]) == 12
     assert churn["snapshots"][-1]["as_of"] == "2024-10-02"
+    assert len(churn["snapshot_dates"]) == 12 and churn["snapshot_dates"][-1] == "2024-10-02"
     assert churn["sensitive"] == ["sensitive__gender", "sensitive__age", "sensitive__age_band"]
     recency = next(f for f in churn["features"] if f["name"] == "days_since_last_order")
     assert recency["monotone"] == 1 and "{value" in recency["phrase"] and recency["description"]

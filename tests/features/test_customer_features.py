@@ -5,12 +5,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from tests.features.pit_data import base_exports, exports, order
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig
 from features.customer_attributes import age_band
 from features.customer_features import customer_specs
+from tests.features.pit_data import base_exports, exports, order
 
 S = date(2024, 6, 30)
 

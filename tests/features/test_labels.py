@@ -2,11 +2,10 @@
 
 from datetime import date
 
-from tests.features.pit_data import exports, order
-
 from features.config import FeaturesConfig
 from features.events import prepare
 from features.labels import eligible, labels, window_days
+from tests.features.pit_data import exports, order
 
 S = date(2024, 6, 30)  # snapshot; churn/repurchase window (S, 2024-09-28], lead (S, 2024-08-29]
 

@@ -4,11 +4,11 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from tests.features.pit_data import base_exports, exports, order
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig
 from features.lead_features import lead_specs
+from tests.features.pit_data import base_exports, exports, order
 
 
 def _leads(snapshot: date, ex=None):

@@ -5,12 +5,12 @@ from datetime import date, timedelta
 import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from tests.features.pit_data import base_exports, table
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig
 from features.contract import CHANNELS, EVENT_TYPES, ORDER_STATUSES, TASKS
 from features.events import prepare
+from tests.features.pit_data import base_exports, table
 
 SNAPSHOTS = [
     date(2024, 2, 15),

@@ -227,6 +227,60 @@ def test_kill_9_during_training_leaves_the_registry_consistent(env):
     assert len(after - before) >= 1
 
 
+def test_kill_9_between_registration_and_promotion_is_resumed(env):
+    from evaluation import registry_ops as ops
+
+    client = _client(env)
+    champion = ops.current_champion(client, "churn")
+    before = {mv.version for mv in client.search_model_versions("name='crm-churn'")}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crmml.cli",
+            "retrain",
+            "--raw",
+            "raw",
+            "--as-of",
+            "2026-06-30",
+            "--tasks",
+            "churn",
+            "--work",
+            "work4",
+            "--force",
+            "--config",
+            "retraining.yaml",
+            "--eval-config",
+            "evaluation.yaml",
+            "--policy",
+            "lenient.yaml",
+        ],
+        cwd=env,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    new = None
+    deadline = time.monotonic() + 300
+    while new is None and time.monotonic() < deadline and proc.poll() is None:
+        fresh = [
+            mv
+            for mv in client.search_model_versions("name='crm-churn'")
+            if mv.version not in before and ops.VERDICT not in (mv.tags or {})
+        ]
+        new = str(fresh[0].version) if fresh else None
+        time.sleep(0.1)
+    assert new is not None and proc.poll() is None, "no window between registration and gate"
+    proc.send_signal(signal.SIGKILL)  # registered, being evaluated, not promoted
+    proc.wait()
+    assert ops.current_champion(client, "churn") == champion
+    summary = _retrain(env, "raw", "work4", LENIENT)  # same data: evaluates the orphan
+    churn = summary["tasks"]["churn"]
+    assert churn["new_version"] == new and churn["decision"] == "promoted"
+    assert ops.current_champion(client, "churn") == new
+    assert ops.promotion_log(client, "churn")[-1]["to"] == new
+
+
 def test_promotion_interrupted_before_its_log_entry_is_recovered(env):
     from evaluation import registry_ops as ops
 
