@@ -143,6 +143,12 @@ def main() -> None:
             f"{task:<11}{secs:>8.0f}{rss:>9.0f}{run.data.tags['crmml.family']:>11}"
             f"{tuned:>11.4f}{base:>10.4f}  {'yes' if ok else 'NO'}"
         )
+        per_family = {
+            k.removesuffix("_best_valid_roc_auc"): round(v, 4)
+            for k, v in run.data.metrics.items()
+            if k.endswith("_best_valid_roc_auc")
+        }
+        print(f"{'':<11}validation AUC of each tuned family: {per_family}")
 
 
 if __name__ == "__main__":
