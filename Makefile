@@ -22,7 +22,7 @@ demo: install
 	$(BIN)/crmml features --raw $(DEMO_DIR)/raw --out $(DEMO_DIR)/features
 
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("bench-out/training"))
     parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--config", type=Path, help="training config YAML for `crmml train`")
     args = parser.parse_args()
     out = args.out.resolve()
     raw, features = out / f"raw-{args.customers}", out / f"features-{args.customers}"
@@ -119,6 +120,7 @@ def main() -> None:
                 str(args.trials),
                 "--seed",
                 "0",
+                *(["--config", str(args.config.resolve())] if args.config else []),
             ],
             env,
             out / f"train-{task}.log",

@@ -15,7 +15,7 @@ from rich.table import Table
 from crmml.errors import CrmmlError
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 TaskOpt = Annotated[str, typer.Option("--task", help="churn, repurchase or lead_score.")]
 ReviewerOpt = Annotated[str, typer.Option("--reviewer", help="Who decides (recorded).")]
@@ -138,7 +138,15 @@ def approve(
     ] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="Reason for --override.")] = None,
 ) -> None:
-    """Move alias champion to VERSION if its gate verdict passed (exit 3 if refused)."""
+    """Move alias champion to VERSION if its gate verdict passed (exit 3 if refused).
+
+    Examples:
+
+      crmml approve --task churn --version 3 --reviewer "Li Wei" --note "reviewed report"
+
+      crmml approve --task lead_score --version 2 --reviewer ana --note "pilot" \
+        --override --reason "region gap accepted for a 2-week pilot, see ticket 88"
+    """
     from evaluation import registry_ops as ops
 
     client, _ = _client()
@@ -165,7 +173,12 @@ def reject(
     reviewer: ReviewerOpt,
     note: Annotated[str, typer.Option("--note", help="Why (recorded).")],
 ) -> None:
-    """Record a rejection on VERSION (aliases are left as they are)."""
+    """Record a rejection on VERSION (aliases are left as they are).
+
+    Examples:
+
+      crmml reject --task churn --version 4 --reviewer "Li Wei" --note "ECE too high"
+    """
     from evaluation import registry_ops as ops
 
     client, _ = _client()
@@ -180,7 +193,14 @@ def models(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
 ) -> None:
-    """List registered versions with aliases, gate verdicts and approvals."""
+    """List registered versions with aliases, gate verdicts and approvals.
+
+    Examples:
+
+      crmml models
+
+      crmml models --task churn --json
+    """
     from evaluation import registry_ops as ops
 
     client, _ = _client()
@@ -212,7 +232,12 @@ def rollback(
     reviewer: ReviewerOpt = "cli",
     reason: Annotated[str, typer.Option("--reason", help="Why (recorded).")] = "rollback",
 ) -> None:
-    """Move alias champion back to the previous champion (from crmml's promotion log)."""
+    """Move alias champion back to the previous champion (from crmml's promotion log).
+
+    Examples:
+
+      crmml rollback --task churn --reviewer "Li Wei" --reason "v5 misfires on new region"
+    """
     from evaluation import registry_ops as ops
 
     client, _ = _client()

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 AsOfOpt = Annotated[
     str | None,
@@ -249,7 +249,7 @@ def validate(
         print_summary(result, console=console)
     if result.blocking:
         n = len(result.blocking)
-        Console(stderr=True).print(
+        Console(stderr=True, soft_wrap=True).print(
             f"[bold red]{n} blocking problem{'s' if n > 1 else ''}[/] in {raw_dir}:",
             highlight=False,
         )

@@ -276,4 +276,4 @@ def _manifest(
 def _say(message: str) -> None:
     from rich.console import Console
 
-    Console(stderr=True).print(f"[dim]{message}[/]", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[dim]{message}[/]", highlight=False)

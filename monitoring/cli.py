@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 TaskOpt = Annotated[str, typer.Option("--task", help="churn, repurchase or lead_score.")]
 

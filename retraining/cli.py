@@ -14,7 +14,7 @@ from rich.console import Console
 from crmml.errors import CrmmlError
 
 app = typer.Typer(no_args_is_help=True)
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _blocked(exc: CrmmlError) -> CrmmlError:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="Serving config YAML (overrides defaults).")

@@ -150,8 +150,9 @@ def test_unknown_configured_attribute_is_named(scored):
 def test_no_group_with_sufficient_data():
     y, s, sens = _tiny()
     cfg = FairnessConfig(min_group_size=100, intersections=True)
-    out = audit_fairness(y, s, sens.assign(sensitive__b=["x"] * len(y)), threshold=0.5,
-                         config=cfg, bootstrap=BOOT)
+    out = audit_fairness(
+        y, s, sens.assign(sensitive__b=["x"] * len(y)), threshold=0.5, config=cfg, bootstrap=BOOT
+    )
     a = out["attributes"]["grp"]
     assert a["groups_compared"] == [] and set(a["insufficient"]) == {"A", "B", "C"}
     assert all(d["value"] is None for d in a["disparities"].values())
