@@ -92,8 +92,16 @@ def score_file(
     chunk_rows: int = 50_000,
     with_reasons: bool = False,
     on_progress: Callable[[int, int | None], None] | None = None,
+    task: str | None = None,
+    tag_rules: list | None = None,
+    id_map: Path | None = None,
 ) -> int:
     """Score ``input`` into ``out`` (entity_id, score, tier, model_version[, reasons]).
+
+    With ``tag_rules`` (and ``task``) a ``tags`` column lists the customer tags that fired
+    (comma-separated, see :mod:`serving.tags`). With ``id_map`` (the private
+    ``id_map.parquet`` that ``crmml features`` writes) a ``raw_id`` column maps each pseudonym
+    back to the CRM's canonical id, so the CRM can act on the scores.
 
     Returns the number of rows scored. Raises ``CrmmlError`` for unreadable input, missing
     columns or a feature-version mismatch; ``out`` is untouched then.
@@ -104,6 +112,7 @@ def score_file(
     in_fmt, out_fmt = _fmt(input, "--input"), _fmt(out, "--out")
     _check_feature_version(input, scorer)
     chunks, total = _chunks(input, in_fmt, scorer, chunk_rows)
+    raw_ids = _load_id_map(id_map) if id_map is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     writer = None
@@ -111,7 +120,13 @@ def score_file(
     try:
         for chunk in chunks:
             _check_chunk_version(chunk, scorer, input)
-            scored = scorer.score_frame(chunk, explain=with_reasons)
+            scored = _decorate(
+                scorer.score_frame(chunk, explain=with_reasons),
+                chunk,
+                task=task,
+                tag_rules=tag_rules,
+                raw_ids=raw_ids,
+            )
             table = pa.Table.from_pandas(scored, preserve_index=False)
             if writer is None:
                 writer = (
@@ -124,7 +139,14 @@ def score_file(
             if on_progress:
                 on_progress(done, total)
         if writer is None:  # an empty input still gives a valid, empty output
-            empty = scorer.score_frame(_empty_frame(scorer), explain=with_reasons)
+            frame = _empty_frame(scorer)
+            empty = _decorate(
+                scorer.score_frame(frame, explain=with_reasons),
+                frame,
+                task=task,
+                tag_rules=tag_rules,
+                raw_ids=raw_ids,
+            )
             table = pa.Table.from_pandas(empty, preserve_index=False)
             writer = (
                 pq.ParquetWriter(tmp, table.schema)
@@ -161,3 +183,40 @@ def _empty_frame(scorer: Scorer) -> pd.DataFrame:
             else pd.array([], dtype="float64")
         )
     return pd.DataFrame(data)
+
+
+def _load_id_map(path: Path) -> dict[str, str]:
+    """Pseudonym -> canonical raw id, from the private id map of ``crmml features``."""
+    path = Path(path)
+    try:
+        table = pd.read_parquet(path, columns=["pseudonym", "canonical_id"])
+    except (OSError, ValueError, KeyError, pa.ArrowInvalid) as exc:
+        raise CrmmlError(
+            f"--id-map {path}: expected the id_map.parquet written by crmml features "
+            f"(columns pseudonym, canonical_id): {exc}"
+        ) from None
+    table = table.drop_duplicates("pseudonym")
+    return dict(
+        zip(table["pseudonym"].astype(str), table["canonical_id"].astype(str), strict=True)
+    )
+
+
+def _decorate(
+    scored: pd.DataFrame,
+    chunk: pd.DataFrame,
+    *,
+    task: str | None,
+    tag_rules: list | None,
+    raw_ids: dict[str, str] | None,
+) -> pd.DataFrame:
+    if raw_ids is not None:
+        raw = scored["entity_id"].astype(str).map(raw_ids)
+        scored.insert(1, "raw_id", raw.astype("str"))
+    if tag_rules is not None and task is not None:
+        from serving.tags import apply_tags
+
+        rows = chunk.reset_index(drop=True).copy()
+        rows["score"] = scored["score"].to_numpy()
+        tags = apply_tags(rows, task=task, rules=tag_rules)
+        scored["tags"] = pd.array([", ".join(t) for t in tags], dtype="str")
+    return scored

@@ -132,14 +132,32 @@ def score(
             "--model-version", help="Score with this registry version instead of @champion."
         ),
     ] = None,
+    tags: Annotated[
+        bool, typer.Option("--tags/--no-tags", help="Add customer tags (rules in --tag-rules).")
+    ] = True,
+    tag_rules: Annotated[
+        Path | None,
+        typer.Option("--tag-rules", help="Tag rules YAML (default: the shipped rules)."),
+    ] = None,
+    id_map: Annotated[
+        Path | None,
+        typer.Option(
+            "--id-map",
+            help="Private id_map.parquet of crmml features, to add the CRM's raw ids "
+            "(default: the one beside --input, if any).",
+        ),
+    ] = None,
     config: ConfigOpt = None,
     tracking_uri: TrackingOpt = None,
 ) -> None:
-    """Score a file with crm-<task>@champion: entity_id, score, tier, model_version, reasons.
+    """Score a file with crm-<task>@champion: entity_id, raw_id, score, tier, tags, reasons.
 
     Examples:
 
       crmml score --task churn --input data/features/churn.scoring.parquet --out churn.parquet
+
+      crmml score --task lead_score --input leads.csv --out scored.csv --with-reasons \
+        --tag-rules configs/tags.yaml
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -148,10 +166,14 @@ def score(
     from serving.batch import score_file
     from serving.champion import load_champion
     from serving.config import TASKS, load_serving_config
+    from serving.tags import load_tag_rules
 
     if task not in TASKS:
         raise CrmmlError(f"--task: expected one of {', '.join(TASKS)}, found {task!r}")
     cfg = load_serving_config(config)
+    rules = load_tag_rules(tag_rules) if tags else None
+    if id_map is None and (input.parent / "id_map.parquet").is_file():
+        id_map = input.parent / "id_map.parquet"
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     champ = load_champion(
@@ -168,6 +190,9 @@ def score(
             chunk_rows=cfg.batch_chunk_rows,
             with_reasons=with_reasons,
             on_progress=lambda done, total: bar.update(job, completed=done, total=total),
+            task=task,
+            tag_rules=rules,
+            id_map=id_map,
         )
     console.print(f"scored {rows} row(s) with {champ.name} v{champ.version} -> {out}")
 

@@ -71,3 +71,28 @@ def test_manifest_feature_version_is_checked(churn_champion, tmp_path):
             tmp_path / "o.parquet",
             scorer=churn_champion.scorer,
         )
+
+
+def test_tags_and_raw_ids_are_added(churn_champion, tmp_path):
+    from serving.tags import TagRule
+
+    df, _ = frame(n=30, seed=6)
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    df.to_parquet(src, index=False)
+    id_map = tmp_path / "id_map.parquet"
+    pd.DataFrame(
+        {
+            "pseudonym": df["entity_id"],
+            "raw_id": [f"RAW{i}" for i in range(len(df))],
+            "canonical_id": [f"RAW{i}" for i in range(len(df))],
+            "kind": "customer",
+        }
+    ).to_parquet(id_map, index=False)
+    rules = [TagRule(name="risky", task="churn", when="score >= 0.5")]
+    score_file(
+        src, out, scorer=churn_champion.scorer, task="churn", tag_rules=rules, id_map=id_map
+    )
+    got = pd.read_parquet(out)
+    assert list(got["raw_id"]) == [f"RAW{i}" for i in range(len(df))]
+    assert ((got["tags"] == "risky") == (got["score"] >= 0.5)).all()
+    assert set(got["tags"]) <= {"risky", ""}
