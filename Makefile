@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= .demo
-DEMO_CUSTOMERS ?= 3000
+DEMO_CUSTOMERS ?= 15000
 
 .PHONY: install demo test lint bench clean
 
@@ -17,9 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/crmml demo-data --out $(DEMO_DIR)/raw --customers $(DEMO_CUSTOMERS) --seed 7
-	$(BIN)/crmml validate $(DEMO_DIR)/raw --report $(DEMO_DIR)/quality/report.json
-	$(BIN)/crmml features --raw $(DEMO_DIR)/raw --out $(DEMO_DIR)/features
+	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) DEMO_CUSTOMERS=$(DEMO_CUSTOMERS) bash scripts/demo.sh
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile
@@ -28,4 +26,4 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(DEMO_DIR) mlruns mlartifacts mlflow.db
+	rm -rf $(DEMO_DIR) mlruns mlartifacts mlflow.db serving/bundle

@@ -130,9 +130,15 @@ def evaluate(
 @app.command("approve")
 def approve(
     task: TaskOpt,
-    version: Annotated[str, typer.Option("--version", help="Version to promote to champion.")],
     reviewer: ReviewerOpt,
     note: Annotated[str, typer.Option("--note", help="Why (recorded).")],
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to promote to champion.")
+    ] = None,
+    alias: Annotated[
+        str | None,
+        typer.Option("--alias", help="Or the version an alias points at (e.g. challenger)."),
+    ] = None,
     override: Annotated[
         bool, typer.Option("--override", help="Approve despite a failed gate (needs --reason).")
     ] = False,
@@ -144,12 +150,20 @@ def approve(
 
       crmml approve --task churn --version 3 --reviewer "Li Wei" --note "reviewed report"
 
+      crmml approve --task churn --alias challenger --reviewer "Li Wei" --note "ok"
+
       crmml approve --task lead_score --version 2 --reviewer ana --note "pilot" \
         --override --reason "region gap accepted for a 2-week pilot, see ticket 88"
     """
     from evaluation import registry_ops as ops
 
+    from crmml.errors import CrmmlError
+
+    if (version is None) == (alias is None):
+        raise CrmmlError("approve: give exactly one of --version V or --alias NAME")
     client, _ = _client()
+    if alias is not None:
+        version = str(ops.get_version(client, task, alias=alias).version)
     out = ops.approve(
         client,
         task=task,

@@ -78,7 +78,7 @@ def promotion_log(client, task: str) -> list[dict]:
     return sorted(entries, key=lambda e: e["n"])
 
 
-def _append_log(client, task: str, entry: dict) -> dict:
+def append_log(client, task: str, entry: dict) -> dict:
     n = max((e["n"] for e in promotion_log(client, task)), default=0) + 1
     entry = {"n": n, "at": _now(), **entry}
     text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
@@ -159,7 +159,7 @@ def approve(
         reason=reason,
     )
     client.set_registered_model_alias(registered_name(task), CHAMPION, str(mv.version))
-    entry = _append_log(
+    entry = append_log(
         client,
         task,
         {
@@ -206,7 +206,7 @@ def rollback(client, *, task: str, reviewer: str, reason: str) -> dict:
         )
     target = str(get_version(client, task, version=stack[-2]).version)
     client.set_registered_model_alias(registered_name(task), CHAMPION, target)
-    entry = _append_log(
+    entry = append_log(
         client,
         task,
         {

@@ -72,7 +72,7 @@ def reconcile_promotion_log(client, task: str) -> dict | None:
     if stack and stack[-1] == champion:
         return None
     # The log is owned by evaluation.registry_ops; its appender keeps the entry format.
-    return ops._append_log(
+    return ops.append_log(
         client,
         task,
         {
