@@ -12,7 +12,9 @@ class CrmmlError(Exception):
 
     exit_code: int = 1
 
-    def __init__(self, message: str, *, problems: list[str] | None = None, exit_code: int | None = None):
+    def __init__(
+        self, message: str, *, problems: list[str] | None = None, exit_code: int | None = None
+    ):
         super().__init__(message)
         self.problems = list(problems or [])
         if exit_code is not None:

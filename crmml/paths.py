@@ -22,4 +22,4 @@ def default_tracking_uri(workdir: Path | None = None) -> str:
 
 def default_artifact_root(workdir: Path | None = None) -> str:
     """Local artifact folder used with the embedded SQLite store."""
-    return str(((workdir or Path.cwd()).resolve() / "mlartifacts"))
+    return str((workdir or Path.cwd()).resolve() / "mlartifacts")

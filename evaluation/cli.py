@@ -155,9 +155,8 @@ def approve(
       crmml approve --task lead_score --version 2 --reviewer ana --note "pilot" \
         --override --reason "region gap accepted for a 2-week pilot, see ticket 88"
     """
-    from evaluation import registry_ops as ops
-
     from crmml.errors import CrmmlError
+    from evaluation import registry_ops as ops
 
     if (version is None) == (alias is None):
         raise CrmmlError("approve: give exactly one of --version V or --alias NAME")

@@ -1,4 +1,4 @@
-"""The in-memory form of one CRM export, as the data-quality gate hands it to the feature builder."""
+"""One CRM export in memory, as the data-quality gate hands it to the feature builder."""
 
 from __future__ import annotations
 

@@ -40,8 +40,11 @@ def test_entry_points_call_the_cli():
 def test_mlflow_run_train(tmp_path):
     features = _write_training_set()(tmp_path / "features", rows_per_snapshot=60)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    # Other tests in this worker may leave MLflow's run/experiment variables behind; `mlflow
+    # run` refuses an experiment id and name together, so start from a clean MLflow env.
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env = {
-        **os.environ,
+        **inherited,
         "MLFLOW_TRACKING_URI": uri,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }

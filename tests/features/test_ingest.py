@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.features.export_files import CUSTOMERS, ORDERS, write_export
 
 from crmml.errors import CrmmlError
 from features.findings import Findings
 from features.ingest import ingest, resolve_as_of
 from features.mapping import load_mapping
 from features.readers import ReadProblem, detect_encoding, read_file
+from tests.features.export_files import CUSTOMERS, ORDERS, write_export
 
 
 def _ingest(folder: Path, mapping: Path | None = None):  # noqa: ANN202

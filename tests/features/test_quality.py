@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.features.export_files import CUSTOMERS, ORDERS, full_export, write_export
 
 from crmml.errors import DataQualityError
 from features.config import FeaturesConfig, QualityConfig
 from features.quality import load_clean_exports, run_quality_gate
 from features.quality_report import write_report
 from features.schemas import check_clean_tables
+from tests.features.export_files import CUSTOMERS, ORDERS, full_export, write_export
 
 AS_OF = dt.date(2026, 6, 30)
 

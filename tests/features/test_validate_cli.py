@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.features.export_files import CUSTOMERS, ORDERS, full_export, write_export
 
 from crmml.cli import main
+from tests.features.export_files import CUSTOMERS, ORDERS, full_export, write_export
 
 REPO = Path(__file__).resolve().parents[2]
 SALESFORCE = REPO / "examples" / "mappings" / "salesforce.yaml"
