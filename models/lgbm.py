@@ -7,7 +7,7 @@ it reads a plain float matrix, so there is no pandas ``category`` to mismatch in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import lightgbm
@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from models.transformers import FeatureEncoder
 
 BOOSTER_FILE = "booster.txt"
+VALID_NAME = "valid"
 
 
 class BoosterClassifier(ClassifierMixin, BaseEstimator):
@@ -93,7 +94,26 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
             params["monotone_constraints"] = [int(v) for v in self.monotone_constraints]
         return params
 
-    def fit(self, X: Any, y: Any) -> BoosterClassifier:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        valid_set: tuple[Any, Any] | None = None,
+        callbacks: Sequence[Callable[..., None]] = (),
+    ) -> BoosterClassifier:
+        """Train ``n_estimators`` rounds on the encoded matrix ``X``.
+
+        Parameters
+        ----------
+        valid_set : (X_valid, y_valid), optional
+            An already-encoded validation matrix and its labels, evaluated as ``"valid"`` with
+            metric ``auc`` after every round (what Optuna's ``LightGBMPruningCallback`` and
+            ``lightgbm.early_stopping`` read).
+        callbacks : sequence of callable
+            Passed to :func:`lightgbm.train`. If one stops early, the model keeps the best
+            iteration only (``best_iteration_``), so the saved booster predicts the same.
+        """
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
@@ -106,13 +126,44 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
                 f"monotone_constraints: expected {X.shape[1]} values, "
                 f"found {len(self.monotone_constraints)}"
             )
-        data = lightgbm.Dataset(
-            X, label=encoded, categorical_feature=list(self.categorical_features) or "auto"
+        categorical = list(self.categorical_features) or "auto"
+        data = lightgbm.Dataset(X, label=encoded, categorical_feature=categorical)
+        params = self._train_params()
+        valid_sets, valid_names = [], []
+        if valid_set is not None:
+            Xv = validate_data(
+                self, valid_set[0], reset=False, ensure_all_finite="allow-nan", dtype=np.float64
+            )
+            yv = self._encode_labels(valid_set[1])
+            valid_sets.append(
+                lightgbm.Dataset(Xv, label=yv, reference=data, categorical_feature=categorical)
+            )
+            valid_names.append(VALID_NAME)
+            params["metric"] = "auc"
+        booster = lightgbm.train(
+            params,
+            data,
+            num_boost_round=int(self.n_estimators),
+            valid_sets=valid_sets,
+            valid_names=valid_names,
+            callbacks=list(callbacks),
         )
-        self.booster_ = lightgbm.train(
-            self._train_params(), data, num_boost_round=int(self.n_estimators)
-        )
+        self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
+        if self.best_iteration_ < booster.current_iteration():
+            # Stopped early: drop the rounds after the best one, so the fitted state (and its
+            # text file) is exactly the model that predicts.
+            booster = lightgbm.Booster(
+                model_str=booster.model_to_string(num_iteration=self.best_iteration_)
+            )
+        self.booster_ = booster
         return self
+
+    def _encode_labels(self, y: Any) -> np.ndarray:
+        y = np.asarray(y)
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(f"valid_set labels: unknown class(es) {sorted(set(y[unknown]))}")
+        return np.searchsorted(self.classes_, y)
 
     def _check(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "booster_")

@@ -54,6 +54,9 @@ class TuningConfig(_Strict):
     prune_lgbm: bool = Field(True, description="prune LightGBM trials on validation AUC")
     pruner_startup_trials: int = Field(3, ge=0)
     pruner_warmup_steps: int = Field(20, ge=0, description="boosting rounds before pruning")
+    early_stopping_rounds: int | None = Field(
+        50, ge=1, description="stop a LightGBM trial after this many rounds without a better AUC"
+    )
 
 
 class TrackingConfig(_Strict):

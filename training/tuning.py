@@ -1,11 +1,10 @@
 """Optuna search per family (seeded TPE, LightGBM pruning) and the family choice.
 
 Every trial is a child run of the job's parent run, logged with one ``log_batch`` call.
-LightGBM trials are pruned with ``trial.report``/``should_prune`` on the staged validation
-AUC (every ~10% of the boosting rounds, Optuna's median pruner). The models' LightGBM
-estimator wraps ``lightgbm.train`` without an eval-set/callback hook, so
-``optuna_integration.LightGBMPruningCallback`` cannot be attached without reaching into it;
-staged reports give the same pruning decisions, after the fit instead of during it.
+A LightGBM trial trains with the validation set evaluated after every round: Optuna's
+``LightGBMPruningCallback`` (from ``optuna-integration``) stops a trial whose validation AUC
+falls below the median of earlier trials (median pruner), and ``lightgbm.early_stopping``
+ends it when the AUC stops improving; the best round becomes the refit's ``n_estimators``.
 """
 
 from __future__ import annotations
@@ -13,15 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import lightgbm
 import numpy as np
 import optuna
 import pandas as pd
+from optuna_integration import LightGBMPruningCallback
 from sklearn.metrics import roc_auc_score
 
+from models.lgbm import VALID_NAME
 from training.config import TuningConfig
 from training.tracking import log_batch
 
 TrialCallback = Callable[[str, int, float | None, str], None]
+BEST_ROUNDS = "best_iteration"
 
 
 @dataclass(frozen=True)
@@ -38,24 +41,36 @@ def valid_auc(pipeline, X: pd.DataFrame, y: pd.Series) -> float:
     return float(roc_auc_score(y, pipeline.predict_proba(X)[:, 1]))
 
 
-def fit_pipeline(pipeline, X_train, y_train, *, X_valid=None, y_valid=None, trial=None):
-    """Fit ``pipeline``; for LightGBM with a ``trial``, report staged validation AUC to prune."""
-    pipeline.fit(X_train, y_train)
-    booster = getattr(pipeline.steps[-1][1], "booster_", None)
-    if trial is not None and booster is not None:
-        _report_stages(trial, booster, pipeline[:-1].transform(X_valid), y_valid)
+def fit_pipeline(
+    pipeline,
+    X_train,
+    y_train,
+    *,
+    X_valid=None,
+    y_valid=None,
+    trial=None,
+    early_stopping_rounds: int | None = None,
+):
+    """Fit ``pipeline``; LightGBM with validation rows is pruned and stopped early while it fits.
+
+    For the ``lgbm`` family with ``X_valid``, the encoder is fitted on the training rows, the
+    validation rows are encoded with it, and the booster is evaluated on them every round:
+    ``optuna_integration.LightGBMPruningCallback`` raises ``optuna.TrialPruned`` when ``trial``
+    should be pruned, and ``lightgbm.early_stopping`` keeps the best round
+    (``best_iteration_``) when ``early_stopping_rounds`` is set. Other families just fit.
+    """
+    model = pipeline.steps[-1][1]
+    if getattr(model, "family", None) != "lgbm" or X_valid is None:
+        return pipeline.fit(X_train, y_train)
+    callbacks = []
+    if trial is not None:
+        callbacks.append(LightGBMPruningCallback(trial, "auc", valid_name=VALID_NAME))
+    if early_stopping_rounds:
+        callbacks.append(lightgbm.early_stopping(early_stopping_rounds, verbose=False))
+    encode = pipeline[:-1]
+    Xt = encode.fit_transform(X_train, y_train)
+    model.fit(Xt, y_train, valid_set=(encode.transform(X_valid), y_valid), callbacks=callbacks)
     return pipeline
-
-
-def _report_stages(trial, booster, Xv, y_valid, *, reports: int = 10) -> None:
-    """Validation AUC after every ~10% of the boosting rounds; raise TrialPruned when told."""
-    rounds = int(booster.current_iteration())
-    step = max(1, rounds // reports)
-    for k in range(step, rounds + 1, step):
-        raw = booster.predict(Xv, num_iteration=k, raw_score=True, num_threads=1)
-        trial.report(float(roc_auc_score(y_valid, raw)), k)
-        if trial.should_prune():
-            raise optuna.TrialPruned(f"validation AUC after {k} rounds below the median")
 
 
 def tune_family(
@@ -91,7 +106,18 @@ def tune_family(
     def objective(trial: optuna.Trial) -> float:
         params = models.suggest_params(family, trial)
         pipeline = models.make_pipeline(family, params, spec=spec, seed=seed)
-        fit_pipeline(pipeline, X_train, y_train, X_valid=X_valid, y_valid=y_valid, trial=trial)
+        fit_pipeline(
+            pipeline,
+            X_train,
+            y_train,
+            X_valid=X_valid,
+            y_valid=y_valid,
+            trial=trial if family == "lgbm" and config.prune_lgbm else None,
+            early_stopping_rounds=config.early_stopping_rounds,
+        )
+        rounds = getattr(pipeline.steps[-1][1], "best_iteration_", None)
+        if rounds is not None:
+            trial.set_user_attr(BEST_ROUNDS, rounds)
         return valid_auc(pipeline, X_valid, y_valid)
 
     def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
@@ -109,7 +135,11 @@ def tune_family(
             client,
             run.info.run_id,
             params={**trial.params, "family": family, "trial": trial.number},
-            metrics={"valid_roc_auc": value, "fit_seconds": seconds},
+            metrics={
+                "valid_roc_auc": value,
+                "fit_seconds": seconds,
+                BEST_ROUNDS: trial.user_attrs.get(BEST_ROUNDS),
+            },
             tags={"crmml.family": family, "crmml.trial_state": state},
         )
         client.set_terminated(run.info.run_id, "FINISHED" if state == "COMPLETE" else "KILLED")
@@ -142,7 +172,11 @@ def _full_params(family: str, trial: optuna.trial.FrozenTrial) -> dict:
     import models
 
     fixed = optuna.trial.FixedTrial(trial.params, trial.number)
-    return models.suggest_params(family, fixed)
+    params = models.suggest_params(family, fixed)
+    if BEST_ROUNDS in trial.user_attrs:
+        # Early stopping found the best round: the refit trains exactly that many.
+        params["n_estimators"] = int(trial.user_attrs[BEST_ROUNDS])
+    return params
 
 
 def tuning_sample(

@@ -51,3 +51,34 @@ def test_monotone_holds_over_a_grid_for_raw_and_isotonic(fitted, data):
             else:
                 scores.append(pipe.predict_proba(rows)[:, 1])
         assert (np.diff(np.array(scores), axis=0) >= -1e-12).all(), pipe_step
+
+
+def test_early_stopping_keeps_only_the_best_round_and_round_trips(spec, data):
+    import lightgbm
+    import pytest
+
+    pipe = make_pipeline(
+        "lgbm", {"n_estimators": 400, "learning_rate": 0.3, "num_leaves": 31}, spec=spec
+    )
+    encode, model = pipe[:-1], pipe[-1]
+    Xt = encode.fit_transform(*data["train"])
+    Xv, yv = encode.transform(data["cal"][0]), data["cal"][1]
+    model.fit(
+        Xt,
+        data["train"][1],
+        valid_set=(Xv, yv),
+        callbacks=[lightgbm.early_stopping(5, verbose=False)],
+    )
+    assert 1 <= model.best_iteration_ < 400
+    assert model.booster_.current_iteration() == model.best_iteration_
+    files: dict[str, str] = {}
+    loaded = BoosterClassifier.from_state(model.to_state(files), files)
+    Xs = encode.transform(data["test"][0])
+    np.testing.assert_array_equal(loaded.predict_proba(Xs), model.predict_proba(Xs))
+    with pytest.raises(ValueError, match="unknown class"):
+        model.fit(Xt, data["train"][1], valid_set=(Xv, yv + 5))
+
+
+def test_without_a_valid_set_every_round_is_kept(spec, data):
+    model = make_pipeline("lgbm", {"n_estimators": 30}, spec=spec).fit(*data["train"])[-1]
+    assert model.best_iteration_ == 30 == model.booster_.current_iteration()

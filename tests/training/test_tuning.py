@@ -1,8 +1,10 @@
 import optuna
+import optuna_integration
 import pytest
 from mlflow import MlflowClient
 
 import models
+from training import tuning
 from training.config import TuningConfig
 from training.data import load_training_set, model_manifest
 from training.split import plan_split, split_frame
@@ -39,7 +41,7 @@ def parts(features_dir):
     return spec, train[cols], train["label"], valid[cols], valid["label"]
 
 
-def _tune(parts, client, exp, run, family="lgbm", trials=3):
+def _tune(parts, client, exp, run, family="lgbm", trials=3, **config):
     spec, xt, yt, xv, yv = parts
     return tune_family(
         family,
@@ -48,7 +50,9 @@ def _tune(parts, client, exp, run, family="lgbm", trials=3):
         y_train=yt,
         X_valid=xv,
         y_valid=yv,
-        config=TuningConfig(trials=trials, pruner_startup_trials=1, pruner_warmup_steps=0),
+        config=TuningConfig(
+            trials=trials, pruner_startup_trials=1, pruner_warmup_steps=0, **config
+        ),
         seed=3,
         client=client,
         experiment_id=exp,
@@ -70,16 +74,33 @@ def test_trials_are_child_runs_and_deterministic(parts, store_uri):
     assert all("num_leaves" in r.data.params for r in children)
 
 
-def test_lgbm_reports_staged_auc_and_can_be_pruned(parts):
+def test_hopeless_lgbm_trial_is_pruned_by_the_callback_during_fit(parts):
     spec, xt, yt, xv, yv = parts
+    assert tuning.LightGBMPruningCallback is optuna_integration.LightGBMPruningCallback
     study = optuna.create_study(
         direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=0.99)
     )
     trial = study.ask()
-    pipe = models.make_pipeline("lgbm", models.default_params("lgbm"), spec=spec)
-    with pytest.raises(optuna.TrialPruned):
+    pipe = models.make_pipeline("lgbm", {"n_estimators": 300}, spec=spec)
+    with pytest.raises(optuna.TrialPruned, match="iteration 0"):
         fit_pipeline(pipe, xt, yt, X_valid=xv, y_valid=yv, trial=trial)
-    assert trial.storage.get_trial(trial._trial_id).intermediate_values
+    # The callback reported the first round's validation AUC and stopped there, mid-fit.
+    values = trial.storage.get_trial(trial._trial_id).intermediate_values
+    assert list(values) == [0] and 0.5 < values[0] < 0.99
+
+
+def test_early_stopping_sets_the_refit_rounds(parts, store_uri):
+    client = MlflowClient(store_uri)
+    exp = client.create_experiment("t")
+    parent = client.create_run(exp).info.run_id
+    result = _tune(parts, client, exp, parent, early_stopping_rounds=5)
+    children = client.search_runs([exp], f"tags.mlflow.parentRunId = '{parent}'")
+    best = max(
+        (r for r in children if r.data.tags["crmml.trial_state"] == "COMPLETE"),
+        key=lambda r: r.data.metrics["valid_roc_auc"],
+    )
+    rounds = best.data.metrics["best_iteration"]
+    assert result.best_params["n_estimators"] == rounds < int(best.data.params["n_estimators"])
 
 
 def test_tuning_sample_is_seeded_and_bounded(parts):
