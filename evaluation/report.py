@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import jinja2
 
+from crmml.atomic import write_text as write_atomic
 from evaluation.evaluate import to_jsonable
 
 SECTIONS = [
@@ -69,21 +68,6 @@ def render_html(report: dict, *, images: dict[str, bytes] | None = None) -> str:
 def render_markdown(report: dict) -> str:
     """Markdown with the same numbers (figures left out: see report.html)."""
     return _env(False).get_template("report.md.j2").render(r=report)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_reports(

@@ -8,7 +8,6 @@ untouched, and a reader never sees a manifest that describes files from another 
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crmml.atomic import replace_dir as _swap
 from crmml.errors import CrmmlError
 from features.contract import AS_OF, ENTITY_ID, LABEL, SENSITIVE_PREFIX
 
@@ -176,18 +176,3 @@ def write_training_sets(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return manifest
-
-
-def _swap(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` (two renames; the old folder is restored if the second fails)."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.parent / f".{out.name}.old-{secrets.token_hex(4)}"
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except BaseException:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -7,12 +7,11 @@ because the twins are rendered from the JSON dict with Jinja2 and nothing else.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from jinja2 import Environment, StrictUndefined
 
+from crmml.atomic import write_text as _write_atomic
 from crmml.errors import CrmmlError
 
 _MARKDOWN = """\
@@ -122,17 +121,6 @@ def render_markdown(report: dict) -> str:
 def render_html(report: dict) -> str:
     """The report as a standalone HTML page (values escaped)."""
     return _environment(html=True).from_string(_HTML).render(r=report)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(report: dict, path: Path) -> list[Path]:

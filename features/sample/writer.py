@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from crmml.atomic import replace_dir as _swap
 from crmml.errors import CrmmlError
 from features.contract import TABLES
 from features.sample.zh import ZH_TABLES, mapping_yaml
@@ -99,18 +98,3 @@ def _write_csv(table: pa.Table, path: Path, *, encoding: str) -> None:
     pa_csv.write_csv(table, buffer, options)
     text = buffer.getvalue().to_pybytes().decode("utf-8")
     path.write_bytes(text.encode(encoding))
-
-
-def _swap(tmp: Path, out: Path) -> None:
-    """Put ``tmp`` in place of ``out``; an old export is moved aside first, then deleted."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    old = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.old"
-    os.replace(out, old)
-    try:
-        os.replace(tmp, out)
-    except OSError:
-        os.replace(old, out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
