@@ -39,6 +39,7 @@ import logging
 import os
 import re
 import resource
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -174,11 +175,14 @@ def main() -> None:
         level=logging.INFO,
         format="%(asctime)s %(name)s %(message)s",
     )
-    if not (raw / "export.json").exists():
-        from features.sample import generate_export
-
+    if not (raw / "export.json").exists():  # in a child: its heap must not inflate our RSS
         t = time.perf_counter()
-        generate_export(raw, customers=args.customers, seed=args.seed)
+        code = (
+            "import sys; from pathlib import Path; from features.sample import generate_export; "
+            "generate_export(Path(sys.argv[1]), customers=int(sys.argv[2]), seed=int(sys.argv[3]))"
+        )
+        argv = [sys.executable, "-c", code, str(raw), str(args.customers), str(args.seed)]
+        subprocess.run(argv, check=True)
         print(f"sample export ({args.customers} customers): {time.perf_counter() - t:.0f} s")
 
     from crmml.errors import CrmmlError

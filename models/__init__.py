@@ -8,7 +8,7 @@ data only (JSON + LightGBM text) and loaded back by :func:`load_model_dir`.
 from models.calibration import Calibrator, calibrate
 from models.crm_model import Contributions, CrmModel
 from models.factory import FAMILIES, make_pipeline
-from models.search_spaces import default_params, suggest_params
+from models.search_spaces import default_params, starting_trial, suggest_params
 from models.spec import FeatureSpec
 from models.state import load_model_dir, save_model_dir
 
@@ -23,5 +23,6 @@ __all__ = [
     "load_model_dir",
     "make_pipeline",
     "save_model_dir",
+    "starting_trial",
     "suggest_params",
 ]

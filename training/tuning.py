@@ -102,6 +102,7 @@ def tune_family(
     study = optuna.create_study(
         direction="maximize", sampler=sampler, pruner=pruner, study_name=f"crmml-{family}"
     )
+    study.enqueue_trial(models.starting_trial(family))
 
     def objective(trial: optuna.Trial) -> float:
         params = models.suggest_params(family, trial)

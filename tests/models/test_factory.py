@@ -7,7 +7,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from crmml.errors import CrmmlError
-from models import FAMILIES, default_params, make_pipeline, suggest_params
+from models import FAMILIES, default_params, make_pipeline, starting_trial, suggest_params
 
 
 def test_unknown_family_names_the_choices(spec):
@@ -39,6 +39,16 @@ def test_search_space_draws_valid_params(family, spec):
         assert set(params) == set(default_params(family))
         assert isinstance(make_pipeline(family, params, spec=spec, seed=1), Pipeline)
         study.tell(trial, 0.5)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_starting_trial_lies_in_the_search_space(family, spec):
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.enqueue_trial(starting_trial(family))
+    trial = study.ask()
+    params = suggest_params(family, trial)
+    assert trial.params == starting_trial(family)  # every value kept, none redrawn
+    assert isinstance(make_pipeline(family, params, spec=spec), Pipeline)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -7,6 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 
 from tests.serving.conftest import KEY, Server, server_env
 from tests.serving.registry_fixture import register
@@ -65,7 +66,9 @@ def test_no_request_gets_a_server_error(served_all, api_schema, mode):
 
         try:
             check()
-        except Exception as exc:  # collect every operation's failure, then report them all
+        # Collect every operation's failure, then report them all. Schemathesis raises a
+        # FailureGroup, a BaseExceptionGroup (not an Exception).
+        except (Exception, FailureGroup) as exc:
             failures[operation.label] = f"{type(exc).__name__}: {exc}"[:2000]
     assert not failures, "\n\n".join(f"{k}:\n{v}" for k, v in failures.items()) + (
         f"\n\nserver log:\n{served_all.text()[-3000:]}"

@@ -72,6 +72,8 @@ def test_trials_are_child_runs_and_deterministic(parts, store_uri):
     assert len(children) == 6
     assert {r.data.tags["crmml.trial_state"] for r in children} <= {"COMPLETE", "PRUNED"}
     assert all("num_leaves" in r.data.params for r in children)
+    first = [r for r in children if r.data.params["trial"] == "0"]
+    assert {r.data.params["num_leaves"] for r in first} == {"31"}  # models.starting_trial
 
 
 def test_hopeless_lgbm_trial_is_pruned_by_the_callback_during_fit(parts):
