@@ -166,6 +166,8 @@ def main() -> None:
         fn = phase_generate if args.phase == "generate" else phase_build
         print(json.dumps(fn(args)))
         return
+    if args.workdir:
+        Path(args.workdir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as work:
         common = [
             "--customers",
