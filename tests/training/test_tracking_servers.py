@@ -110,7 +110,8 @@ def _train_and_check(uri, features_dir, monkeypatch):
 
 @pytest.mark.slow
 def test_train_against_mlflow_server(mlflow_server, features_dir, monkeypatch):
-    _train_and_check(mlflow_server, features_dir, monkeypatch)
+    result = _train_and_check(mlflow_server, features_dir, monkeypatch)
+    assert result.tracking_uri == mlflow_server
 
 
 def _postgres_up() -> bool:
