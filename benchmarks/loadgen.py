@@ -87,10 +87,12 @@ def _wrk(url: str, body: bytes, *, duration: float, connections: int, work: Path
         value, unit = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
+    total = re.search(r"(\d+) requests in", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: (.*)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": int(total.group(1)) if total else 0,
         "p50": ms("50%"),
         "p99": ms("99%"),
         "errors": (int(errors.group(1)) if errors else 0),
@@ -126,11 +128,28 @@ async def _aiohttp(url: str, body: bytes, *, duration: float, connections: int) 
     lat = np.array(latencies) * 1000
     return {
         "rps": len(lat) / elapsed,
+        "requests": len(lat),
         "p50": float(np.percentile(lat, 50)),
         "p99": float(np.percentile(lat, 99)),
         "errors": errors,
         "socket_errors": "",
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its children (server workers)."""
+    import psutil
+
+    procs = [psutil.Process(pid)]
+    procs += procs[0].children(recursive=True)
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
 
 
 def drain(url: str, body: bytes) -> None:

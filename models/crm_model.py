@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from crmml.errors import CrmmlError
-from models.explain import Contributions, contributions
+from models.explain import Contributions, contributions, encoded_contributions
 from models.spec import FeatureSpec
 
 __all__ = ["Contributions", "CrmModel"]
@@ -90,6 +91,40 @@ class CrmModel:
             one = contributions(self.pipeline, blank[self.feature_names], family=self.family)
             return replace(one, values=one.values[:0])
         return contributions(self.pipeline, rows, family=self.family)
+
+    def score_columns(
+        self, columns: Mapping[str, Sequence[Any]], *, explain: bool = False
+    ) -> tuple[np.ndarray, Contributions | None]:
+        """Calibrated P(label = 1) of already-checked columns, and their contributions.
+
+        The online path: ``columns`` maps every feature to its values (numbers or ``None``;
+        strings or ``None`` for categoricals), as :func:`serving.validation.validate_records`
+        gives them. The rows are encoded once, with no DataFrame, for both the score and its
+        explanation; the numbers equal :meth:`predict_proba` and :meth:`contributions`.
+        """
+        missing = [c for c in self.feature_names if c not in columns]
+        if missing:
+            raise CrmmlError(
+                f"model input: missing feature column(s) {missing}; expected {self.feature_names}"
+            )
+        encoded = self.pipeline.steps[0][1].encode_columns(columns)
+        if len(encoded) == 0:
+            blank = pd.DataFrame({c: [] for c in self.feature_names})
+            return np.empty(0), (self.contributions(blank) if explain else None)
+        scores = self.pipeline.steps[-1][1].predict_proba(encoded)[:, 1]
+        if not explain:
+            return scores, None
+        return scores, encoded_contributions(self.pipeline, encoded, family=self.family)
+
+    def set_predict_threads(self, threads: int) -> None:
+        """Threads each prediction may use (LightGBM; 0 = all cores; other families: one).
+
+        Server workers keep the default 1 (they run side by side); batch scoring uses 0.
+        """
+        model = self.pipeline.steps[-1][1]
+        model = getattr(model, "estimator_", model)
+        if hasattr(model, "predict_threads"):
+            model.predict_threads = int(threads)
 
     def describe(self) -> dict[str, Any]:
         """Readable summary for reports: points table, rules text or importances."""

@@ -31,13 +31,23 @@ class Contributions:
 
 def contributions(pipeline: Pipeline, X: pd.DataFrame, *, family: str) -> Contributions:
     """Explain ``pipeline``'s raw score for the rows ``X`` per raw feature."""
+    return encoded_contributions(pipeline, pipeline.steps[0][1].transform(X), family=family)
+
+
+def encoded_contributions(
+    pipeline: Pipeline, encoded: np.ndarray, *, family: str
+) -> Contributions:
+    """:func:`contributions` of rows the pipeline's encoder has already encoded."""
     encoder, model = pipeline.steps[0][1], pipeline.steps[-1][1]
-    encoded = encoder.transform(X)
     per_column, base = model.raw_contributions(encoded, encoder)
     names = encoder.numeric_ + encoder.categorical_
-    values = np.zeros((len(encoded), len(names)))
-    # one-hot columns of a feature fold back onto that feature
-    np.add.at(values.T, encoder.output_groups_, np.asarray(per_column).T)
+    groups = encoder.output_groups_
+    per_column = np.asarray(per_column)
+    if len(groups) == len(names):  # one output column per feature (LightGBM): nothing to fold
+        values = per_column
+    else:  # one-hot columns of a feature fold back onto that feature
+        values = np.zeros((len(encoded), len(names)))
+        np.add.at(values.T, groups, per_column.T)
     return Contributions(
         values=values,
         base_value=float(base),

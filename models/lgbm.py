@@ -36,11 +36,13 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
     random_state : int
     num_threads : int
         Training threads (fixed, so `deterministic=True` gives the same model on every run;
-        2 matches the CI and benchmark machines); prediction always uses one thread (serving
-        runs many workers).
+        2 matches the CI and benchmark machines); prediction uses ``predict_threads``.
     """
 
     family = "lgbm"
+    # Not a parameter (it changes no prediction): 1 in server workers, which run side by side;
+    # 0 (all cores) for batch scoring, see CrmModel.set_predict_threads.
+    predict_threads = 1
 
     def __init__(
         self,
@@ -167,16 +169,26 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
 
     def _check(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "booster_")
+        if (
+            type(X) is np.ndarray
+            and X.dtype == np.float64
+            and X.ndim == 2
+            and X.shape[1] == self.n_features_in_
+            and not np.isinf(X).any()
+        ):
+            # Already a float matrix such as the encoder's output: sklearn's checks would cost
+            # ten times the prediction of one row (the serving hot path).
+            return X
         return validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
 
     def raw_score(self, X: Any) -> np.ndarray:
         """Log-odds of the positive class."""
         X = self._check(X)
-        return self.booster_.predict(X, raw_score=True, num_threads=1)
+        return self.booster_.predict(X, raw_score=True, num_threads=self.predict_threads)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         X = self._check(X)
-        p = self.booster_.predict(X, num_threads=1)
+        p = self.booster_.predict(X, num_threads=self.predict_threads)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:
@@ -192,7 +204,7 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         """TreeSHAP (path-dependent) on the raw log-odds, LightGBM's ``pred_contrib``."""
         X = self._check(X)
         rows = X if len(X) else np.full((1, X.shape[1]), np.nan)
-        out = self.booster_.predict(rows, pred_contrib=True, num_threads=1)
+        out = self.booster_.predict(rows, pred_contrib=True, num_threads=self.predict_threads)
         return out[: len(X), :-1], float(out[0, -1])
 
     def to_state(self, files: dict[str, str]) -> dict[str, Any]:

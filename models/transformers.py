@@ -10,6 +10,7 @@ survive a JSON payload.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from crmml.errors import CrmmlError
 
 MISSING = "__missing__"
+_MISSING_CODE = -2
 
 
 def category_strings(values: Any) -> np.ndarray:
@@ -153,6 +155,7 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
                 edges = np.unique(np.quantile(seen, qs)) if len(seen) else np.array([])
                 self.bin_edges_[c] = [float(e) for e in edges]
         self.vocabulary_ = {}
+        self.__dict__.pop("_lookups_", None)
         for c in categorical:
             present = pd.Series(values[c]).dropna().value_counts()
             kept = present[present >= self.min_frequency].index
@@ -183,31 +186,75 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")
-        values, numeric, categorical = self._columns(X, reset=False)
-        blocks = []
-        for c in numeric:
+        values, _, _ = self._columns(X, reset=False)
+        return self._encode(values)
+
+    def encode_columns(self, columns: Mapping[Any, Sequence[Any]]) -> np.ndarray:
+        """Encode already-checked columns: the serving fast path (no pandas, no sklearn checks).
+
+        ``columns`` maps every feature to a sequence of its values: numbers or ``None`` for a
+        numeric feature (``None`` is missing), strings or ``None`` for a categorical one, as
+        :func:`serving.validation.validate_records` produces them. Same numbers as
+        :meth:`transform` on the same rows (a test checks it).
+        """
+        check_is_fitted(self, "vocabulary_")
+        values = {}
+        for c in self.numeric_:
+            x = np.array(columns[c], dtype=np.float64)  # None -> NaN
+            values[c] = np.where(np.isinf(x), np.nan, x)
+        for c in self.categorical_:
+            values[c] = np.array(columns[c], dtype=object)
+        return self._encode(values)
+
+    def _encode(self, values: dict[Any, np.ndarray]) -> np.ndarray:
+        """Checked columns (floats with NaN, strings with None) -> the encoded matrix."""
+        n = len(next(iter(values.values()))) if values else 0
+        out = np.empty((n, len(self.output_names_)), dtype=np.float64)
+        start = 0
+        for c in self.numeric_:
             x = values[c]
             if c in self.bin_edges_:
                 edges = np.asarray(self.bin_edges_[c], dtype=np.float64)
+                width = len(edges) + 2
                 index = np.searchsorted(edges, x, side="left")
                 index[np.isnan(x)] = len(edges) + 1
-                blocks.append(np.eye(len(edges) + 2)[index])
+                block = out[:, start : start + width]
+                block.fill(0.0)
+                block[np.arange(n), index] = 1.0
+                start += width
             else:
-                blocks.append(x[:, None])
-        for c in categorical:
-            vocab = self.vocabulary_[c]
-            codes = pd.Categorical(values[c], categories=vocab).codes.astype(np.float64)
-            codes[codes < 0] = np.nan  # unseen or missing
+                out[:, start] = x
+                start += 1
+        for c in self.categorical_:
+            codes = self._codes(c, values[c])
             if self.categorical_encoding == "onehot":
-                onehot = np.zeros((len(codes), len(vocab) + 1))
-                known = ~np.isnan(codes)
-                onehot[np.flatnonzero(known), codes[known].astype(np.int64)] = 1.0
-                onehot[np.flatnonzero(pd.isna(values[c]).astype(bool)), len(vocab)] = 1.0
-                blocks.append(onehot)
+                width = len(self.vocabulary_[c]) + 1
+                block = out[:, start : start + width]
+                block.fill(0.0)
+                known = codes >= 0
+                block[np.flatnonzero(known), codes[known]] = 1.0
+                block[np.flatnonzero(codes == _MISSING_CODE), width - 1] = 1.0
+                start += width
             else:
-                blocks.append(codes[:, None])
-        n = len(next(iter(values.values()))) if values else 0
-        return np.hstack(blocks) if blocks else np.empty((n, 0))
+                out[:, start] = np.where(codes >= 0, codes, np.nan)  # unseen or missing: NaN
+                start += 1
+        return out
+
+    def _codes(self, column: Any, values: np.ndarray) -> np.ndarray:
+        """Vocabulary index per value; -1 unseen, ``_MISSING_CODE`` missing (``None``)."""
+        lookup = self._lookups().get(column, {})
+        return np.fromiter(
+            (_MISSING_CODE if v is None else lookup.get(v, -1) for v in values),
+            dtype=np.int64,
+            count=len(values),
+        )
+
+    def _lookups(self) -> dict[Any, dict[str, int]]:
+        lookups = self.__dict__.get("_lookups_")
+        if lookups is None:  # derived from vocabulary_, never saved: built on first use
+            lookups = {c: {v: i for i, v in enumerate(vs)} for c, vs in self.vocabulary_.items()}
+            self.__dict__["_lookups_"] = lookups
+        return lookups
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")

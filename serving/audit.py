@@ -11,23 +11,31 @@ import json
 import threading
 import time
 from pathlib import Path
+from typing import TextIO
 
 from crmml.paths import crmml_home
 
 
 class PredictionLog:
-    """Thread-safe appender (one ``write`` per request, lines kept whole)."""
+    """Thread-safe appender (one ``write`` per request, lines kept whole).
+
+    The day's file stays open between requests (opening it costs as much as scoring a
+    record); it is flushed after every request and reopened when the UTC day changes or the
+    file was moved away (log rotation).
+    """
 
     def __init__(self, root: Path | None = None, *, enabled: bool = True):
         self.root = Path(root) if root else crmml_home() / "predictions"
         self.enabled = enabled
         self._lock = threading.Lock()
+        self._files: dict[str, tuple[Path, TextIO]] = {}
 
     def write(self, task: str, predictions: list[dict], *, request_id: str, latency_ms: float):
         if not self.enabled or not predictions:
             return
         now = time.time()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        latency = round(latency_ms, 3)
         lines = "".join(
             json.dumps(
                 {
@@ -39,7 +47,7 @@ class PredictionLog:
                     "version": p.get("model", {}).get("version"),
                     "score": p.get("score"),
                     "tier": p.get("tier"),
-                    "latency_ms": round(latency_ms, 3),
+                    "latency_ms": latency,
                 }
             )
             + "\n"
@@ -48,6 +56,23 @@ class PredictionLog:
         )
         path = self.root / f"{task}-{time.strftime('%Y-%m-%d', time.gmtime(now))}.jsonl"
         with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("a", encoding="utf-8") as fh:
-                fh.write(lines)
+            fh = self._open(task, path)
+            fh.write(lines)
+            fh.flush()
+
+    def _open(self, task: str, path: Path) -> TextIO:
+        current = self._files.get(task)
+        if current is not None and current[0] == path and path.exists():
+            return current[1]
+        if current is not None:
+            current[1].close()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = path.open("a", encoding="utf-8")
+        self._files[task] = (path, fh)
+        return fh
+
+    def close(self) -> None:
+        with self._lock:
+            for _, fh in self._files.values():
+                fh.close()
+            self._files.clear()

@@ -179,6 +179,7 @@ def score(
     champ = load_champion(
         cfg, task=task, tracking_uri=tracking_uri or default_tracking_uri(), version=model_version
     )
+    champ.scorer.model.set_predict_threads(0)  # this process only scores: use every core
     with Progress(
         TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:

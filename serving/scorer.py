@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmml.errors import CrmmlError
+from models.transformers import category_strings
 from serving.config import Tier
 from serving.validation import Validated, field_specs, validate_records
 
@@ -93,17 +94,19 @@ class Scorer:
 
     def score_validated(self, checked: Validated, *, explain: bool = True) -> list[dict]:
         """Score records that already passed validation."""
-        frame = self._frame(checked.columns)
-        scores = np.asarray(self.model.predict_proba(frame), dtype=float)
-        reasons = self._reasons(frame, checked.columns) if explain else None
+        scores, contributions = self.model.score_columns(
+            checked.columns, explain=explain and self.top_reasons > 0
+        )
+        reasons = self._reasons(contributions, checked.columns) if explain else None
         unseen = self._unseen(checked.columns, len(scores))
+        model_ref = self.model_ref
         out = []
-        for i, score in enumerate(scores):
+        for i, score in enumerate(scores.tolist()):
             pred: dict[str, Any] = {
                 "entity_id": checked.entity_ids[i],
-                "score": float(score),
-                "tier": self.tier(float(score)),
-                "model": self.model_ref,
+                "score": score,
+                "tier": self.tier(score),
+                "model": model_ref,
                 "warnings": checked.warnings[i] + unseen[i],
             }
             if reasons is not None:
@@ -134,51 +137,53 @@ class Scorer:
         for spec in self.specs:
             col = df[spec.name]
             if spec.kind == "numeric":
-                columns[spec.name] = pd.to_numeric(col, errors="coerce").astype("float64")
+                numbers = pd.to_numeric(col, errors="coerce")
+                columns[spec.name] = numbers.to_numpy(dtype="float64", na_value=np.nan)
             else:
-                columns[spec.name] = col.astype("str").where(col.notna(), None)
-        frame = self._frame(columns)
-        scores = np.asarray(self.model.predict_proba(frame), dtype=float)
+                columns[spec.name] = category_strings(col)
+        scores, contributions = self.model.score_columns(
+            columns, explain=explain and self.top_reasons > 0
+        )
         out = pd.DataFrame(
             {
                 "entity_id": df["entity_id"].astype("str").to_numpy(),
                 "score": scores,
-                "tier": [self.tier(s) for s in scores],
+                "tier": self._tiers(scores),
                 "model_version": self.model_version,
             }
         )
         if explain:
-            lists = {k: list(v) for k, v in columns.items()}
-            out["reasons"] = [json.dumps(r) for r in self._reasons(frame, lists)]
+            out["reasons"] = [json.dumps(r) for r in self._reasons(contributions, columns)]
         return out
 
     # -- helpers -------------------------------------------------------------------------
-    def _frame(self, columns: dict[str, Any]) -> pd.DataFrame:
-        data = {}
-        for spec in self.specs:
-            values = columns[spec.name]
-            if spec.kind == "numeric":
-                data[spec.name] = np.asarray(values, dtype="float64")
-            else:
-                data[spec.name] = pd.array(list(values), dtype="str")
-        return pd.DataFrame(data, columns=self.feature_names)
+    def _tiers(self, scores: np.ndarray) -> np.ndarray:
+        """:meth:`tier` of every score, vectorised (batch scoring)."""
+        names = np.full(len(scores), self.tiers[-1].name, dtype=object)
+        for t in reversed(self.tiers):  # lowest band first, so the highest reached wins
+            names[scores >= t.min_score] = t.name
+        return names
 
-    def _reasons(self, frame: pd.DataFrame, columns: dict[str, list]) -> list[list[dict]]:
-        if self.top_reasons == 0:
-            return [[] for _ in range(len(frame))]
-        values = np.asarray(self.model.contributions(frame).values, dtype=float)
+    def _reasons(self, contributions: Any, columns: dict[str, Any]) -> list[list[dict]]:
+        n = len(next(iter(columns.values()))) if columns else 0
+        if self.top_reasons == 0 or contributions is None:
+            return [[] for _ in range(n)]
+        values = np.asarray(contributions.values, dtype=float)
         masked = np.where(self._reason_mask, np.abs(values), -1.0)
         k = min(self.top_reasons, int(self._reason_mask.sum()))
+        if k == 0:
+            return [[] for _ in range(n)]
         top = np.argsort(-masked, axis=1, kind="stable")[:, :k]
+        picked = np.take_along_axis(values, top, axis=1).round(6).tolist()
         out = []
-        for i, idx in enumerate(top):
+        for i, idx in enumerate(top.tolist()):
             row = []
-            for j in idx:
+            for j, contribution in zip(idx, picked[i], strict=True):
                 name = self.feature_names[j]
                 row.append(
                     {
                         "feature": name,
-                        "contribution": round(float(values[i, j]), 6),
+                        "contribution": contribution,
                         "phrase": self.phrase(name, columns[name][i]),
                     }
                 )

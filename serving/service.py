@@ -80,6 +80,7 @@ class CrmmlService:
     @bentoml.on_shutdown
     def _stop(self) -> None:
         self.watcher.stop()
+        self.audit.close()
 
     def __is_ready__(self) -> bool:
         return bool(self.watcher.champions())
@@ -153,7 +154,8 @@ class CrmmlService:
             self.audit.write(task, logged, request_id=request_id, latency_ms=latency_ms)
         except OSError as exc:
             log.error("request %s: prediction log not written (%s)", request_id, exc)
-        log.info(
+        # Each prediction is in the prediction log and BentoML logs each request: debug only.
+        log.debug(
             "request %s: %s %d record(s) by %s v%s in %.1f ms",
             request_id,
             task,

@@ -63,3 +63,42 @@ def test_lgbm_describe_lists_importances(fitted):
     info = CrmModel.from_pipeline(fitted["lgbm"]).describe()
     assert info["importances"][0]["feature"] == "days_since_last_order"
     assert info["monotone"] == {"days_since_last_order": 1, "orders_count": -1}
+
+
+def _checked_columns(rows):
+    """The columns serving's validation hands over: floats or None, strings or None."""
+    return {
+        c: [None if v is None or (isinstance(v, float) and np.isnan(v)) else v for v in rows[c]]
+        for c in rows.columns
+    }
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_score_columns_equals_the_dataframe_path(family, fitted, test_rows):
+    model = CrmModel.from_pipeline(fitted[family])
+    scores, contrib = model.score_columns(_checked_columns(test_rows), explain=True)
+    np.testing.assert_allclose(scores, model.predict_proba(test_rows), rtol=0, atol=1e-12)
+    expected = model.contributions(test_rows)
+    np.testing.assert_allclose(contrib.values, expected.values, rtol=0, atol=1e-12)
+    assert contrib.base_value == pytest.approx(expected.base_value, abs=1e-12)
+    assert model.score_columns(_checked_columns(test_rows), explain=False)[1] is None
+
+
+def test_score_columns_of_no_rows_and_of_a_missing_feature(fitted, test_rows):
+    model = CrmModel.from_pipeline(fitted["lgbm"])
+    scores, contrib = model.score_columns({c: [] for c in test_rows.columns}, explain=True)
+    assert scores.shape == (0,) and contrib.values.shape == (0, len(model.feature_names))
+    columns = _checked_columns(test_rows)
+    del columns["region"]
+    with pytest.raises(Exception, match="missing feature column.*region"):
+        model.score_columns(columns)
+
+
+def test_predict_threads_change_no_prediction(fitted, test_rows):
+    model = CrmModel.from_pipeline(fitted["lgbm"])
+    one = model.predict_proba(test_rows)
+    model.set_predict_threads(0)
+    try:
+        np.testing.assert_array_equal(model.predict_proba(test_rows), one)
+    finally:
+        model.set_predict_threads(1)

@@ -83,3 +83,28 @@ def test_state_round_trips_through_json():
     probe = pd.DataFrame({"x": [0.0, 2.5, np.nan, 9.0], "c": ["a", "q", None, "b"]})
     np.testing.assert_array_equal(enc.transform(probe), again.transform(probe))
     np.testing.assert_array_equal(enc.encoded_mean_, again.encoded_mean_)
+
+
+@pytest.mark.parametrize(
+    ("numeric_encoding", "categorical_encoding"),
+    [("identity", "ordinal"), ("bins", "onehot"), ("identity", "onehot"), ("bins", "ordinal")],
+)
+def test_encode_columns_equals_transform(numeric_encoding, categorical_encoding):
+    from tests.models.conftest import CATEGORICAL, NUMERIC, make_rows, odd_rows
+
+    train, _ = make_rows(500, 0)
+    enc = FeatureEncoder(
+        numeric=NUMERIC,
+        categorical=CATEGORICAL,
+        numeric_encoding=numeric_encoding,
+        categorical_encoding=categorical_encoding,
+    ).fit(train)
+    rows = pd.concat([make_rows(50, 1)[0], odd_rows()], ignore_index=True)
+    rows.loc[0, "total_spend"] = np.inf  # +-inf is missing, as in transform
+    columns = {
+        c: [None if pd.isna(v) else v for v in rows[c].astype(object)] for c in rows.columns
+    }
+    np.testing.assert_array_equal(enc.encode_columns(columns), enc.transform(rows))
+    # a refit on other categories forgets the old lookup
+    enc.fit(train.assign(region="atlantis"))
+    np.testing.assert_array_equal(enc.encode_columns(columns), enc.transform(rows))

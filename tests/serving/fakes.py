@@ -35,6 +35,10 @@ class FakeModel:
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-self.raw_score(X)))
 
+    def score_columns(self, columns: dict, *, explain: bool = False):
+        frame = pd.DataFrame({c: list(columns[c]) for c in self.feature_names})
+        return self.predict_proba(frame), (self.contributions(frame) if explain else None)
+
 
 FEATURE_INFO = {
     "days_since_last_order": {

@@ -71,3 +71,31 @@ def test_field_specs_rules():
         assert [p.field for p in exc.problems] == ["plan"]
     else:
         raise AssertionError("null plan accepted")
+
+
+def _problems(recs) -> list[tuple]:
+    try:
+        validate_records(recs, SPECS, max_records=10)
+    except RequestInvalid as exc:
+        return [(p.record, p.field, p.reason) for p in exc.problems]
+    return []
+
+
+def test_a_number_too_big_for_a_float_is_a_problem_not_a_crash():
+    recs = [
+        {"entity_id": "a", "days_since_last_order": 10**400, "amount": -(10**400), "plan": "x"}
+    ]
+    found = _problems(recs)
+    assert [(r, f) for r, f, _ in found] == [(0, "days_since_last_order"), (0, "amount")]
+    assert all("expected a finite number" in reason for _, _, reason in found)
+
+
+def test_a_missing_field_is_reported_even_when_an_extra_one_keeps_the_count():
+    rec = {"entity_id": "a", "days_since_last_order": 3, "plan": "x", "amount_typo": 1.0}
+    assert _problems([rec]) == [(0, "amount", "missing required field")]
+    ok = validate_records([{**rec, "amount": 2, "sensitive__gender": "f"}], SPECS, max_records=1)
+    assert ok.columns == {"days_since_last_order": [3.0], "amount": [2.0], "plan": ["x"]}
+    assert ok.warnings[0][0] == (
+        "ignored fields not used by the model: ['amount_typo', 'sensitive__gender']"
+    )
+    assert "never used for scoring" in ok.warnings[0][1]
