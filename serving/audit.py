@@ -7,11 +7,12 @@ day>.jsonl``; the directory is created on first write, not at import.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
+
+import orjson
 
 from crmml.paths import crmml_home
 
@@ -28,7 +29,7 @@ class PredictionLog:
         self.root = Path(root) if root else crmml_home() / "predictions"
         self.enabled = enabled
         self._lock = threading.Lock()
-        self._files: dict[str, tuple[Path, TextIO]] = {}
+        self._files: dict[str, tuple[Path, BinaryIO]] = {}
 
     def write(self, task: str, predictions: list[dict], *, request_id: str, latency_ms: float):
         if not self.enabled or not predictions:
@@ -36,8 +37,8 @@ class PredictionLog:
         now = time.time()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
         latency = round(latency_ms, 3)
-        lines = "".join(
-            json.dumps(
+        lines = b"".join(
+            orjson.dumps(
                 {
                     "ts": stamp,
                     "request_id": request_id,
@@ -48,9 +49,9 @@ class PredictionLog:
                     "score": p.get("score"),
                     "tier": p.get("tier"),
                     "latency_ms": latency,
-                }
+                },
+                option=orjson.OPT_APPEND_NEWLINE,
             )
-            + "\n"
             for p in predictions
             if "score" in p
         )
@@ -60,14 +61,14 @@ class PredictionLog:
             fh.write(lines)
             fh.flush()
 
-    def _open(self, task: str, path: Path) -> TextIO:
+    def _open(self, task: str, path: Path) -> BinaryIO:
         current = self._files.get(task)
         if current is not None and current[0] == path and path.exists():
             return current[1]
         if current is not None:
             current[1].close()
         path.parent.mkdir(parents=True, exist_ok=True)
-        fh = path.open("a", encoding="utf-8")
+        fh = path.open("ab")
         self._files[task] = (path, fh)
         return fh
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from serving.auth import send_json
 from serving.config import load_serving_config
 
@@ -86,9 +88,18 @@ class BodyLimitMiddleware:
 def parse_body(body: bytes) -> tuple[Any, dict | None]:
     """The JSON object of a prediction request, or a problem ``{"record", "field", "reason"}``."""
     try:
-        parsed = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, {"record": None, "field": None, "reason": f"body is not valid JSON: {exc}"}
+        parsed = orjson.loads(body or b"null")
+    except orjson.JSONDecodeError:
+        # orjson refuses NaN and integers beyond 64 bits; json reads them, so validation can
+        # name the record and field instead of calling the whole body invalid.
+        try:
+            parsed = json.loads(body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            return None, {
+                "record": None,
+                "field": None,
+                "reason": f"body is not valid JSON: {exc}",
+            }
     if not isinstance(parsed, dict):
         return None, {
             "record": None,

@@ -100,18 +100,26 @@ class Scorer:
         reasons = self._reasons(contributions, checked.columns) if explain else None
         unseen = self._unseen(checked.columns, len(scores))
         model_ref = self.model_ref
-        out = []
-        for i, score in enumerate(scores.tolist()):
-            pred: dict[str, Any] = {
-                "entity_id": checked.entity_ids[i],
+        out = [
+            {
+                "entity_id": entity_id,
                 "score": score,
-                "tier": self.tier(score),
+                "tier": tier,
                 "model": model_ref,
-                "warnings": checked.warnings[i] + unseen[i],
+                "warnings": warnings + extra if extra else warnings,
             }
-            if reasons is not None:
-                pred["reasons"] = reasons[i]
-            out.append(pred)
+            for entity_id, score, tier, warnings, extra in zip(
+                checked.entity_ids,
+                scores.tolist(),
+                self._tiers(scores).tolist(),
+                checked.warnings,
+                unseen,
+                strict=True,
+            )
+        ]
+        if reasons is not None:
+            for pred, why in zip(out, reasons, strict=True):
+                pred["reasons"] = why
         return out
 
     # -- batch path ----------------------------------------------------------------------
