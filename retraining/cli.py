@@ -183,20 +183,20 @@ def erase(
 
     Stores keyed pseudonyms (never raw ids) in $CRMML_HOME/suppression.json, and lists the
     registered versions whose training set included them: the next `crmml retrain`
-    produces models without them.
+    produces models without them. Merged duplicates are resolved with the id maps of every
+    retrain and registered version the tracking store knows, whatever their --work.
 
     Examples:
 
       crmml erase --customer CUST-00042 --customer CUST-00077 --reason "GDPR art. 17"
     """
-    from crmml.paths import crmml_home
     from retraining.erasure import erase as run_erase
-    from retraining.erasure import suppression_path, versions_trained_on
+    from retraining.erasure import known_id_maps, suppression_path, versions_trained_on
 
-    id_maps = sorted((crmml_home() / "runs").glob("*/id_map.parquet"))
-    entries = run_erase(customer, id_maps=id_maps, reason=reason)
+    client = _store_client()
+    entries = run_erase(customer, id_maps=known_id_maps(client), reason=reason)
     pseudonyms = {p for e in entries for p in e["pseudonyms"]}
-    versions = _versions(versions_trained_on, pseudonyms)
+    versions = None if client is None else versions_trained_on(client, pseudonyms)
     if as_json:
         print(json.dumps({"added": entries, "versions": versions}, indent=2))
         return
@@ -219,7 +219,8 @@ def erase(
     console.print("run `crmml retrain` to replace the versions trained on them")
 
 
-def _versions(fn, pseudonyms: set[str]) -> list[dict] | None:
+def _store_client():
+    """A client of the tracking store, or None when there is no store yet."""
     from urllib.parse import urlparse
 
     from mlflow import MlflowClient
@@ -229,4 +230,4 @@ def _versions(fn, pseudonyms: set[str]) -> list[dict] | None:
     uri = resolve_tracking_uri()
     if urlparse(uri).scheme == "sqlite" and not Path(uri.removeprefix("sqlite:///")).is_file():
         return None  # do not create an empty store as a side effect
-    return fn(MlflowClient(uri), pseudonyms)
+    return MlflowClient(uri)

@@ -5,6 +5,10 @@ ids, so the list itself identifies no one without the operator's key. Retraining
 suppressed entities from every training and scoring set it builds
 (:func:`suppress_training_sets`); :func:`versions_trained_on` says which registered versions
 saw them, so the operator knows what the next retrain replaces.
+
+A duplicate record merged into another is trained under the other's pseudonym. The raw ->
+pseudonym maps that say so (``id_map.parquet``) stay on disk beside each feature build; MLflow
+records only where the builds are (:func:`known_id_maps`), never the maps.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from monitoring.report import write_json
 
 SUPPRESSION_FILE = "suppression.json"
 ENTITY_ID = "entity_id"
+ID_MAP_FILE = "id_map.parquet"  # the feature builders' name, when a manifest does not say
 
 
 def suppression_path() -> Path:
@@ -60,6 +65,91 @@ def pseudonyms_of(raw_id: str, *, key: bytes, id_maps: list[Path] = ()) -> list[
             continue
         found |= {str(p) for p in m.loc[m["raw_id"] == raw_id, "pseudonym"].dropna()}
     return sorted(found)
+
+
+def id_map_of(features_dir: Path) -> Path | None:
+    """The id map a feature build wrote into ``features_dir``, if there is one."""
+    folder = Path(features_dir)
+    name: str | None = ID_MAP_FILE
+    try:
+        name = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get(
+            "id_map_file", ID_MAP_FILE
+        )
+    except (OSError, ValueError):
+        pass
+    return folder / name if name and (folder / name).is_file() else None
+
+
+def known_id_maps(client=None) -> list[Path]:
+    """Id maps of every feature build erasure should know about, wherever it was written.
+
+    Looks in ``$CRMML_HOME/runs/*`` (the default ``--work``), in the work folder of every
+    ``crmml retrain`` (its parent run's ``work`` param) and in the features folder of every
+    registered version (its training dataset's source), so ``--work`` elsewhere is found too.
+    """
+    runs = crmml_home() / "runs"
+    folders = {p for p in runs.glob("*") if p.is_dir()} if runs.is_dir() else set()
+    if client is not None:
+        folders |= _retrain_work_dirs(client) | _training_dirs(client)
+    return sorted({p.resolve() for f in folders if (p := id_map_of(f)) is not None})
+
+
+def _retrain_work_dirs(client) -> set[Path]:
+    from mlflow.exceptions import MlflowException
+
+    from retraining.summary import EXPERIMENT
+
+    found: set[Path] = set()
+    try:
+        exp = client.get_experiment_by_name(EXPERIMENT)
+        token = None
+        while exp is not None:
+            page = client.search_runs([exp.experiment_id], max_results=1000, page_token=token)
+            found |= {Path(r.data.params["work"]) for r in page if r.data.params.get("work")}
+            if not (token := page.token):
+                break
+    except MlflowException:
+        pass
+    return found
+
+
+def _training_dirs(client) -> set[Path]:
+    from mlflow.exceptions import MlflowException
+
+    from monitoring.reference import training_source
+    from training.config import TASKS
+    from training.registry import registered_name
+
+    found: set[Path] = set()
+    for task in TASKS:
+        try:
+            versions = client.search_model_versions(f"name='{registered_name(task)}'")
+            for run_id in {mv.run_id for mv in versions if mv.run_id}:
+                found.add(training_source(client.get_run(run_id)).parent)
+        except (CrmmlError, MlflowException):
+            continue
+    return found
+
+
+def merged_duplicates(
+    features_dir: Path, suppressed: set[str], *, key: bytes | None = None
+) -> set[str]:
+    """Pseudonyms that suppressed ids were merged into by the build in ``features_dir``.
+
+    Covers a duplicate erased before the build that first merged it (no id map had it yet).
+    """
+    from features.privacy import load_key, pseudonymize
+
+    path = id_map_of(features_dir)
+    if path is None or not suppressed:
+        return set()
+    m = pd.read_parquet(path, columns=["pseudonym", "raw_id", "canonical_id", "kind"])
+    merged = (m["kind"] == "customer") & (m["raw_id"] != m["canonical_id"])
+    dup = m.loc[merged.fillna(False).astype(bool)]
+    if dup.empty:
+        return set()
+    own = pseudonymize(dup["raw_id"], key=key or load_key(), kind="customer")
+    return {str(p) for p in dup.loc[own.isin(suppressed).to_numpy(), "pseudonym"].dropna()}
 
 
 def erase(
@@ -116,6 +206,7 @@ def suppress_training_sets(features_dir: Path, suppressed: set[str] | None = Non
     removed: dict[str, int] = {}
     if not suppressed:
         return removed
+    suppressed = suppressed | merged_duplicates(features_dir, suppressed)
     for entry in manifest["tasks"].values():
         for key in ("file", "scoring_file"):
             name = entry.get(key)

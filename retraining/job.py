@@ -100,7 +100,8 @@ class _Job:
         self.fcfg = features_config or FeaturesConfig()
         self.ecfg = eval_config or EvalConfig()
         self.client = MlflowClient(uri)
-        self.work = Path(options.work or default_work(options.as_of))
+        # Absolute: the parent run's `work` param is how `crmml erase` finds this id map.
+        self.work = Path(options.work or default_work(options.as_of)).absolute()
         self.summary_path = Path(options.summary or self.work / "retrain-summary.json")
         self.parent = None
         self.data_hash: str | None = None

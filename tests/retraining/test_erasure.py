@@ -103,3 +103,49 @@ def test_nothing_suppressed_leaves_the_set_alone(tmp_path):
     feats = _features_dir(tmp_path / "f", [_ps("C1")])
     assert suppress_training_sets(feats) == {}
     assert json.loads((feats / "manifest.json").read_text())["data_hash"] == "abc"
+
+
+def _id_map(folder, rows: dict[str, str]) -> None:
+    """``raw_id -> canonical_id`` rows of a build's id map (pseudonym of the canonical id)."""
+    pd.DataFrame(
+        {
+            "pseudonym": [_ps(c) for c in rows.values()],
+            "raw_id": list(rows),
+            "canonical_id": list(rows.values()),
+            "kind": "customer",
+        }
+    ).astype("string").to_parquet(folder / "id_map.parquet")
+
+
+def test_duplicate_erased_before_the_build_that_merged_it_is_suppressed(tmp_path):
+    feats = _features_dir(tmp_path / "f", [_ps("C1"), _ps("C2")])
+    _id_map(feats, {"C1": "C1", "C2": "C2", "C1-dup": "C1"})
+    erase(["C1-dup"])  # no id map knew the duplicate yet: only its own pseudonyms are listed
+    assert _ps("C1") not in load_suppressed()
+    removed = suppress_training_sets(feats)
+    assert removed == {"churn.parquet": 2, "churn.scoring.parquet": 1}
+    train = pd.read_parquet(feats / "churn.parquet")
+    assert train["entity_id"].tolist() == [_ps("C2")] * 2
+
+
+def test_id_maps_of_retrains_and_trained_versions_are_found_outside_the_home(tmp_path, home):
+    from mlflow import MlflowClient
+
+    from retraining.erasure import known_id_maps
+    from retraining.summary import EXPERIMENT
+
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    default = home / "runs" / "2026-06-30"
+    elsewhere, no_map = tmp_path / "elsewhere", tmp_path / "single_table"
+    for folder in (default, elsewhere, no_map):
+        folder.mkdir(parents=True)
+        _id_map(folder, {"C1-dup": "C1"})
+    (no_map / "manifest.json").write_text(json.dumps({"id_map_file": None}))
+    exp = client.create_experiment(EXPERIMENT)
+    for work in (elsewhere, no_map, tmp_path / "gone"):
+        client.log_param(client.create_run(exp).info.run_id, "work", str(work))
+    assert known_id_maps(None) == [default / "id_map.parquet"]
+    found = known_id_maps(client)
+    assert found == sorted([default / "id_map.parquet", elsewhere / "id_map.parquet"])
+    erase(["C1-dup"], id_maps=found)
+    assert _ps("C1") in load_suppressed()

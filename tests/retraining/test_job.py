@@ -1,8 +1,8 @@
 """``crmml retrain`` end to end on sample exports with a real SQLite store (slow).
 
 The tests share one store and run in file order: promote -> idempotent re-run -> drifted data
-(drift detected, unfair challenger refused) -> kill -9 during training -> interrupted
-promotions recovered -> erasure reported.
+(drift detected, unfair challenger refused) -> kill -9 during training, before the gate and
+during the promotion, each recovered by the next run -> erasure reported.
 """
 
 from __future__ import annotations
@@ -83,6 +83,19 @@ def _cli(env: Path, *args: str, timeout: float = 600) -> subprocess.CompletedPro
         capture_output=True,
         text=True,
         timeout=timeout,
+    )
+
+
+def _start_retrain(env: Path, work: str, *extra: str) -> subprocess.Popen:
+    """``crmml retrain`` of ``raw`` (churn, lenient policy) as a process the test can kill."""
+    args = ["retrain", "--raw", "raw", "--as-of", "2026-06-30", "--tasks", "churn"]
+    args += ["--work", work, "--config", "retraining.yaml", "--eval-config", "evaluation.yaml"]
+    return subprocess.Popen(
+        [sys.executable, "-m", "crmml.cli", *args, "--policy", "lenient.yaml", *extra],
+        cwd=env,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -178,33 +191,7 @@ def test_kill_9_during_training_leaves_the_registry_consistent(env):
 
     client = _client(env)
     before = {mv.version for mv in client.search_model_versions("name='crm-churn'")}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crmml.cli",
-            "retrain",
-            "--raw",
-            "raw",
-            "--as-of",
-            "2026-06-30",
-            "--tasks",
-            "churn",
-            "--work",
-            "work3",
-            "--force",
-            "--config",
-            "retraining.yaml",
-            "--eval-config",
-            "evaluation.yaml",
-            "--policy",
-            "lenient.yaml",
-        ],
-        cwd=env,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _start_retrain(env, "work3", "--force")
     exp = None
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
@@ -233,33 +220,7 @@ def test_kill_9_between_registration_and_promotion_is_resumed(env):
     client = _client(env)
     champion = ops.current_champion(client, "churn")
     before = {mv.version for mv in client.search_model_versions("name='crm-churn'")}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "crmml.cli",
-            "retrain",
-            "--raw",
-            "raw",
-            "--as-of",
-            "2026-06-30",
-            "--tasks",
-            "churn",
-            "--work",
-            "work4",
-            "--force",
-            "--config",
-            "retraining.yaml",
-            "--eval-config",
-            "evaluation.yaml",
-            "--policy",
-            "lenient.yaml",
-        ],
-        cwd=env,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _start_retrain(env, "work4", "--force")
     new = None
     deadline = time.monotonic() + 300
     while new is None and time.monotonic() < deadline and proc.poll() is None:
@@ -281,20 +242,84 @@ def test_kill_9_between_registration_and_promotion_is_resumed(env):
     assert ops.promotion_log(client, "churn")[-1]["to"] == new
 
 
-def test_promotion_interrupted_before_its_log_entry_is_recovered(env):
-    from evaluation import registry_ops as ops
+ALIAS_SQL = "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?"
+VERDICT_SQL = "SELECT value FROM model_version_tags WHERE name = ? AND version = ? AND key = ?"
+LOG_SQL = "SELECT value FROM registered_model_tags WHERE name = ? AND key LIKE 'crmml.promotion.%'"
 
-    client = _client(env)
-    champion = ops.current_champion(client, "churn")
-    target = "2" if champion != "2" else "1"
-    # kill -9 between the alias move and the log entry: the alias moved, the log did not.
-    client.set_registered_model_alias("crm-churn", "champion", target)
-    summary = _retrain(env, "raw", "work3", LENIENT)  # nothing new to train: just reconciles
-    assert summary["tasks"]["churn"]["decision"] == "skipped"
-    log = ops.promotion_log(client, "churn")
-    assert log[-1]["to"] == target and log[-1]["by"] == "crmml retrain (recovered)"
+
+def _assert_aliases_name_ready_versions(client) -> None:
+    for alias, version in client.get_registered_model("crm-churn").aliases.items():
+        mv = client.get_model_version("crm-churn", str(version))  # raises if it is missing
+        assert str(mv.status).endswith("READY"), (alias, version, mv.status)
+
+
+def _kill_9(job: subprocess.Popen) -> None:
+    job.send_signal(signal.SIGKILL)
+    assert job.wait() == -signal.SIGKILL
+
+
+def test_kill_9_during_promotion_leaves_old_or_new_champion_and_is_recovered(env):
+    """Two real ``kill -9`` of ``crmml retrain`` inside the promotion, then a recovery run.
+
+    How the job is stopped at a known point without a hook in it: the test holds the SQLite
+    store's write lock from its own connection (``tests.retraining.store_lock``) and checks the
+    registry *under that lock* every millisecond or so; once the state it waits for is there,
+    no further write of the job can commit (MLflow's sessions wait up to 20 s on the lock), so
+    the job is frozen right after that state, alive, and is killed there for real.
+
+    1. A forced retrain is killed after its gate verdict was written and before the champion
+       alias moved (the writes in between: the other verdict tags and the approval record).
+    2. A plain retrain of the same data resumes that promotion (no training): it is killed
+       after the alias moved and before the promotion-log entry, the one window where the
+       alias and the log disagree. The alias is one row written in one transaction, so it
+       names the old or the new version, never none.
+    3. The next retrain records the lost log entry ("crmml retrain (recovered)"), so rollback
+       still finds the previous champion.
+    """
+    from evaluation import registry_ops as ops
+    from evaluation.run import load_registered
+    from tests.retraining.store_lock import wait_for_row, write_lock_once
+
+    client, db = _client(env), env / "mlflow.db"
+    old = ops.current_champion(client, "churn")
+    newest = max(int(mv.version) for mv in client.search_model_versions("name='crm-churn'"))
+
+    job = _start_retrain(env, "work5", "--force")
+    newer = "SELECT version FROM model_versions WHERE name = ? AND version > ?"
+    (new,) = wait_for_row(db, newer, ("crm-churn", newest), job=job)
+    verdict = ("crm-churn", new, ops.VERDICT)
+    with write_lock_once(db, VERDICT_SQL, verdict, job=job) as store:
+        time.sleep(0.5)  # the job's next write is waiting on the lock, not done
+        assert job.poll() is None, "the job ended instead of waiting on the store's lock"
+        assert store.execute(VERDICT_SQL, verdict).fetchone() == ("pass",)
+        assert store.execute(ALIAS_SQL, ("crm-churn", "champion")).fetchone() == (int(old),)
+        _kill_9(job)
+    new = str(new)
+    assert ops.current_champion(client, "churn") == old
+    _assert_aliases_name_ready_versions(client)
+
+    job = _start_retrain(env, "work5")  # same data: resumes the promotion of `new`
+    with write_lock_once(
+        db, ALIAS_SQL + " AND version = ?", ("crm-churn", "champion", int(new)), job=job
+    ) as store:
+        time.sleep(0.5)
+        assert job.poll() is None, "the job ended instead of waiting on the store's lock"
+        logged = [json.loads(v)["to"] for (v,) in store.execute(LOG_SQL, ("crm-churn",))]
+        assert new not in logged, "the log entry was written before the lock was taken"
+        _kill_9(job)
+    assert ops.current_champion(client, "churn") == new
+    assert load_registered(client, "crm-churn", new, tracking_uri=client.tracking_uri)
+    _assert_aliases_name_ready_versions(client)
+    assert ops.promotion_log(client, "churn")[-1]["to"] != new  # the entry was lost
+
+    summary = _retrain(env, "raw", "work5", LENIENT)  # nothing new to train: reconciles
+    churn = summary["tasks"]["churn"]
+    assert churn["decision"] == "skipped" and churn["old_version"] == new
+    entry = ops.promotion_log(client, "churn")[-1]
+    assert (entry["from"], entry["to"]) == (old, new)
+    assert entry["by"] == "crmml retrain (recovered)" and entry["verdict"] == "pass"
     back = ops.rollback(client, task="churn", reviewer="test", reason="bad promotion")
-    assert back["to"] == champion and ops.current_champion(client, "churn") == champion
+    assert back["to"] == old and ops.current_champion(client, "churn") == old
 
 
 def test_erase_reports_versions_trained_on_the_customer(env):
@@ -310,6 +335,15 @@ def test_erase_reports_versions_trained_on_the_customer(env):
     assert str(raw_id) not in (env / "home" / "suppression.json").read_text()
     v1 = next(v for v in result["versions"] if v["version"] == "1")
     assert v1["included"] is True
+    # A merged duplicate is trained under its company's pseudonym; only the id map of work1
+    # (outside $CRMML_HOME/runs, found through the store) says which.
+    merged = id_map["raw_id"] != id_map["canonical_id"]
+    dup = id_map.loc[merged & id_map["pseudonym"].isin(train["entity_id"])].iloc[0]
+    out = _cli(env, "erase", "--customer", str(dup["raw_id"]), "--json")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert dup["pseudonym"] in result["added"][0]["pseudonyms"]
+    assert next(v for v in result["versions"] if v["version"] == "1")["included"] is True
 
 
 def test_promotion_interrupted_before_the_alias_moved_is_completed(env):
