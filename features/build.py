@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from crmml.errors import CrmmlError
 from features import labels as lb
@@ -30,11 +31,12 @@ from features.contract import (
 )
 from features.customer_attributes import SENSITIVE as CUSTOMER_SENSITIVE
 from features.customer_features import customer_features, customer_specs
+from features.event_tables import codes as id_codes
 from features.events import Prepared, prepare
 from features.exports import Exports
 from features.lead_features import SENSITIVE as LEAD_SENSITIVE
 from features.lead_features import lead_features, lead_specs
-from features.output import write_training_sets
+from features.output import TrainingSetWriter
 from features.privacy import load_key, pseudonymize
 from features.snapshots import snapshot_dates
 
@@ -134,30 +136,32 @@ def data_hash(exports: Exports, config: FeaturesConfig, snapshots: dict[str, lis
     return h.hexdigest()
 
 
-def _id_maps(exports: Exports, prep: Prepared, cust_ps: np.ndarray, lead_ps: np.ndarray):
-    canonical = pd.Series(cust_ps, index=prep.customer_ids.astype(object))
-    merge = {str(k): str(v) for k, v in exports.merge_map.items() if str(v) in canonical.index}
-    raw_ids = list(prep.customer_ids) + list(merge)
-    canon_ids = list(prep.customer_ids) + list(merge.values())
+def _id_maps(exports: Exports, prep: Prepared, cust_ps: pd.Series, lead_ps: pd.Series):
+    cust_ids = pd.Series(np.asarray(prep.customer_ids, dtype=object), dtype="string")
+    lead_ids = pd.Series(np.asarray(prep.lead_ids, dtype=object), dtype="string")
+    merge_raw = pd.Series([str(k) for k in exports.merge_map], dtype="string")
+    merge_canon = pd.Series([str(v) for v in exports.merge_map.values()], dtype="string")
+    # Merged-away ids whose canonical id is a customer of this export get its pseudonym.
+    pos = id_codes(prep.customer_ids, merge_canon) if len(merge_canon) else np.zeros(0, int)
+    keep = pos >= 0
     customers = pd.DataFrame(
         {
-            "pseudonym": canonical.reindex(canon_ids).to_numpy(),
-            "raw_id": raw_ids,
-            "canonical_id": canon_ids,
+            "pseudonym": _concat(cust_ps, cust_ps.iloc[pos[keep]]),
+            "raw_id": _concat(cust_ids, merge_raw[keep]),
+            "canonical_id": _concat(cust_ids, merge_canon[keep]),
             "kind": "customer",
         }
     )
     leads = pd.DataFrame(
-        {
-            "pseudonym": lead_ps,
-            "raw_id": list(prep.lead_ids),
-            "canonical_id": list(prep.lead_ids),
-            "kind": "lead",
-        }
+        {"pseudonym": lead_ps, "raw_id": lead_ids, "canonical_id": lead_ids, "kind": "lead"}
     )
     id_map = pd.concat([customers, leads], ignore_index=True).astype("string")
     merge_json = dict(zip(customers["raw_id"], customers["pseudonym"], strict=True))
     return merge_json, id_map
+
+
+def _concat(*parts: pd.Series) -> pd.Series:
+    return pd.concat(parts, ignore_index=True).astype("string")
 
 
 def _pairs(tasks: list[str], as_of: date, snapshots: int, every: str, config: FeaturesConfig):
@@ -205,49 +209,52 @@ def build_training_sets(
     pairs += [(as_of, t) for t in tasks]  # the scoring snapshot, last
     cust_ps = pseudonymize(pd.Series(prep.customer_ids, dtype=object), key=key, kind="customer")
     lead_ps = pseudonymize(pd.Series(prep.lead_ids, dtype=object), key=key, kind="lead")
-    pseud = {"customer": cust_ps.to_numpy(dtype=object), "lead": lead_ps.to_numpy(dtype=object)}
-    parts: dict[str, list[pd.DataFrame]] = {t: [] for t in tasks}
-    scoring: dict[str, pd.DataFrame] = {}
-    with _progress(progress, len(pairs)) as advance:
+    # Arrow arrays: each snapshot takes its rows' pseudonyms without a Python-object round trip.
+    pseud = {"customer": _arrow(cust_ps), "lead": _arrow(lead_ps)}
+    counts = {t: 0 for t in tasks}
+    with TrainingSetWriter(Path(out)) as writer, _progress(progress, len(pairs)) as advance:
         for i, (snap, task) in enumerate(pairs):
-            codes, frame = _rows(prep, feats, task, snap, config)
-            frame.insert(0, ENTITY_ID, pd.array(pseud[ENTITY[task]][codes], dtype="string"))
+            positions, frame = _rows(prep, feats, task, snap, config)
+            entity_ids = pseud[ENTITY[task]].take(pa.array(positions, type=pa.int64()))
+            frame.insert(0, ENTITY_ID, pd.array(entity_ids, dtype=pd.StringDtype("pyarrow")))
+            frame = frame.reset_index(drop=True)
             if i < len(pairs) - len(tasks):
                 y = lb.labels(prep, task=task, snapshot=snap, config=config)
-                frame[LABEL] = y[codes]
-                parts[task].append(frame.reset_index(drop=True))
-            else:
-                scoring[task] = frame.reset_index(drop=True)
+                frame[LABEL] = y[positions]
+                if len(frame):  # one chunk per snapshot, streamed: never concatenated
+                    writer.add(task, frame)
+                    counts[task] += len(frame)
+            elif counts[task]:
+                writer.scoring(task, frame)
             advance(f"{task} @ {snap}")
-    frames, skipped = {}, {}
-    for task in tasks:
-        chunks = [p for p in parts.pop(task) if len(p)]
-        if not chunks:
-            skipped[task] = (
-                f"no eligible {ENTITY[task]}s at any snapshot from {dates[task][0]} to "
-                f"{dates[task][-1]}: the export's history is shorter than the snapshots need "
-                "(try fewer --snapshots or a smaller --every)"
-            )
-            continue
-        frames[task] = (chunks, scoring[task])  # one chunk per snapshot: no concatenated copy
-    if not frames:
-        problems = [f"{t}: {r}" for t, r in skipped.items()]
-        raise CrmmlError("; ".join(problems), problems=problems)
-    merge_json, id_map = _id_maps(exports, prep, pseud["customer"], pseud["lead"])
-    del prep, feats  # the event arrays are not needed for writing; free them first
-    manifest = _manifest(exports, config, frames, dates, skipped, snapshots, every)
-    return write_training_sets(
-        Path(out),
-        frames=frames,
-        manifest=manifest,
-        extra_files={
-            MERGE_MAP_FILE: json.dumps(merge_json, ensure_ascii=False).encode("utf-8"),
-            ID_MAP_FILE: id_map,
-        },
-    )
+        skipped = {
+            task: f"no eligible {ENTITY[task]}s at any snapshot from {dates[task][0]} to "
+            f"{dates[task][-1]}: the export's history is shorter than the snapshots need "
+            "(try fewer --snapshots or a smaller --every)"
+            for task in tasks
+            if not counts[task]
+        }
+        if len(skipped) == len(tasks):
+            problems = [f"{t}: {r}" for t, r in skipped.items()]
+            raise CrmmlError("; ".join(problems), problems=problems)
+        built = [t for t in tasks if counts[t]]
+        merge_json, id_map = _id_maps(exports, prep, cust_ps, lead_ps)
+        del prep, feats  # the event arrays are not needed any more
+        manifest = _manifest(exports, config, built, dates, skipped, snapshots, every)
+        return writer.commit(
+            manifest,
+            extra_files={
+                MERGE_MAP_FILE: json.dumps(merge_json, ensure_ascii=False).encode("utf-8"),
+                ID_MAP_FILE: id_map,
+            },
+        )
 
 
-def _manifest(exports, config, frames, dates, skipped, snapshots, every) -> dict:
+def _arrow(ids: pd.Series) -> pa.Array:
+    return pa.array(ids.astype("string"), type=pa.large_string())
+
+
+def _manifest(exports, config, built, dates, skipped, snapshots, every) -> dict:
     snaps = {t: [d.isoformat() for d in ds] for t, ds in dates.items()}
     return {
         "feature_version": FEATURE_VERSION,
@@ -276,7 +283,7 @@ def _manifest(exports, config, frames, dates, skipped, snapshots, every) -> dict
                 "sensitive": list(_sensitive(t)),
                 "drop_after_outcome": [],
             }
-            for t in frames
+            for t in built
         },
     }
 

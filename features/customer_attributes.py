@@ -44,6 +44,15 @@ def _string(frame: pd.DataFrame, col: str, n: int) -> pd.Series:
 
 def sensitive_columns(prep: Prepared, snapshot: date) -> pd.DataFrame:
     """The ``sensitive__*`` columns at ``snapshot``."""
+    # Age depends on the snapshot's year only: monthly snapshots share one frame per year.
+    cache = prep.cache.setdefault("customer_sensitive", {})
+    if snapshot.year not in cache:
+        cache.clear()  # snapshots come in date order; keep one year's frame
+        cache[snapshot.year] = _sensitive_at(prep, snapshot.year)
+    return cache[snapshot.year]
+
+
+def _sensitive_at(prep: Prepared, year: int) -> pd.DataFrame:
     n = len(prep.customer_ids)
     cust = prep.customers
     birth = (
@@ -51,7 +60,7 @@ def sensitive_columns(prep: Prepared, snapshot: date) -> pd.DataFrame:
         if "birth_year" in cust
         else pd.Series(np.nan, index=range(n))
     )
-    age = snapshot.year - birth
+    age = year - birth
     band = age_band(age).fillna(_string(cust, "age_band", n))
     return pd.DataFrame(
         {SENSITIVE[0]: _string(cust, "gender", n), SENSITIVE[1]: age, SENSITIVE[2]: band}

@@ -20,7 +20,7 @@ from features.customer_attributes import (
     sensitive_columns,
     static_columns,
 )
-from features.event_tables import EVENT_GROUPS
+from features.event_tables import EVENT_GROUPS, EventTable
 from features.events import Prepared, to_day
 from features.labels import live_rows
 from features.specs import FeatureSpec, cat, num
@@ -168,18 +168,11 @@ def customer_specs(config: FeaturesConfig) -> list[FeatureSpec]:
     return specs
 
 
-def _last_day(n: int, code: np.ndarray, day: np.ndarray) -> np.ndarray:
-    last = np.full(n, -np.inf)
-    np.maximum.at(last, code, day)
-    last[np.isinf(last)] = np.nan
-    return last
-
-
-def _category_firsts(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
+def _category_firsts(prep: Prepared) -> EventTable:
     """Per (customer, category) bought: the customer and the day of the first paid order.
 
-    Breadth at a snapshot is then the count of pairs first bought on or before it, one
-    bincount instead of a distinct count over all history at every snapshot.
+    Breadth at a snapshot is then the count of pairs first bought on or before it, folded
+    forward from snapshot to snapshot instead of a distinct count over all history.
     """
     if "category_firsts" not in prep.cache:
         o = prep.orders
@@ -187,7 +180,9 @@ def _category_firsts(prep: Prepared) -> tuple[np.ndarray, np.ndarray]:
         keys = o.code[keep] * np.int64(1 << 20) + o.cols["cat"][keep]
         # Orders are sorted by day, so the first occurrence of a pair is its first purchase.
         uniq, first = np.unique(keys, return_index=True)
-        prep.cache["category_firsts"] = (uniq >> 20, o.day[keep][first])
+        day = o.day[keep][first]
+        order = np.argsort(day, kind="stable")
+        prep.cache["category_firsts"] = EventTable(code=(uniq >> 20)[order], day=day[order])
     return prep.cache["category_firsts"]
 
 
@@ -225,16 +220,15 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
     n = len(prep.customer_ids)
     o = prep.orders
     cols: dict[str, object] = {}
-    hist = o.span(-np.inf, s)
-    paid_rows = np.flatnonzero(o.cols["paid"][hist] > 0)
-    last = _last_day(n, o.code[hist][paid_rows], o.day[hist][paid_rows])
+    # Whole-history columns are folded forward from the previous snapshot (fold_upto).
+    last = o.day_upto("last_paid", n, s, keep=o.cols["paid"] > 0)
     cols["days_since_last_order"] = s - last
     for lb in config.lookbacks_days:
         rows = o.span(s - lb, s)
         cols[f"orders_{lb}d"] = o.count(n, rows, o.cols["paid"])
         cols[f"spend_{lb}d"] = o.count(n, rows, o.cols["paid_amount"])
-    orders_total = o.count(n, hist, o.cols["paid"])
-    spend_total = o.count(n, hist, o.cols["paid_amount"])
+    orders_total = o.total_upto("orders_total", n, s, o.cols["paid"])
+    spend_total = o.total_upto("spend_total", n, s, o.cols["paid_amount"])
     cols["orders_total"], cols["spend_total"] = orders_total, spend_total
     cols["avg_order_value"] = _ratio(spend_total, orders_total)
     cols["spend_trend_90d"] = o.count(n, o.span(s - _LAST90, s), o.cols["paid_amount"]) - o.count(
@@ -244,10 +238,7 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
     refunds = o.count(n, year, o.cols["refund"])
     cols["refunds_365d"] = refunds
     cols["refund_share_365d"] = _ratio(refunds, o.count(n, year))
-    pair_customer, pair_first = _category_firsts(prep)
-    cols["category_breadth"] = np.bincount(pair_customer[pair_first <= s], minlength=n).astype(
-        "float64"
-    )
+    cols["category_breadth"] = _category_firsts(prep).total_upto("breadth", n, s)
     first = np.where(prep.customer_first_order <= s, prep.customer_first_order, np.nan)
     start = np.where(prep.customer_created <= s, prep.customer_created, first)
     cols["tenure_days"] = s - start
@@ -270,8 +261,7 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
     for i, ch in enumerate(CHANNELS):
         mask = a.cols["channel"][rows] == i
         cols[f"activities_{ch}_90d"] = np.bincount(a.code[rows][mask], minlength=n).astype(float)
-    a_hist = a.span(-np.inf, s)
-    cols["days_since_last_activity"] = s - _last_day(n, a.code[a_hist], a.day[a_hist])
+    cols["days_since_last_activity"] = s - a.day_upto("last_activity", n, s)
 
     c = prep.customer_campaign
     rows = c.span(s - _LAST90, s)

@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features import event_tables as tb
 from features.event_tables import EventTable
@@ -72,7 +73,7 @@ def _aligned(df: pd.DataFrame | None, key: str, index: pd.Index) -> pd.DataFrame
     return df.set_index(pd.Index(keys)).reindex(index).reset_index(drop=True)
 
 
-def _orders(df: pd.DataFrame | None, index: pd.Index) -> EventTable:
+def _orders(df: pd.DataFrame | None, index: pa.Array) -> EventTable:
     names = ("amount", "paid", "paid_amount", "refund", "cat")
     if df is None or df.empty:
         return EventTable.empty(names)
@@ -110,14 +111,16 @@ def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
         if "created_at" in customers
         else np.full(n_c, np.nan)
     )
-    orders = _orders(exports.get("orders"), cust_ids)
+    cust_keys = tb.id_array(cust_ids)  # converted once for every table's id lookup
+    orders = _orders(exports.get("orders"), cust_keys)
     first_order = np.full(n_c, np.inf)
     np.minimum.at(first_order, orders.code, orders.day)
     first_order[np.isinf(first_order)] = np.nan
-    contacts, dm = tb.contact_counts(exports.get("contacts"), cust_ids)
+    contacts, dm = tb.contact_counts(exports.get("contacts"), cust_keys)
 
     lead_df = exports.get("leads")
     lead_ids = _universe([lead_df], "lead_id")
+    lead_keys = tb.id_array(lead_ids)
     acts = exports.get("activities")
     camp = exports.get("campaign_events")
     return Prepared(
@@ -133,12 +136,14 @@ def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
         contacts=contacts,
         decision_maker=dm,
         orders=orders,
-        subscriptions=tb.subscriptions(exports.get("subscriptions"), cust_ids, renewal_grace_days),
-        customer_activities=tb.activities(acts, cust_ids, "customer_id"),
-        tickets=tb.tickets(exports.get("tickets"), cust_ids),
-        customer_campaign=tb.campaign(camp, cust_ids, "customer_id"),
+        subscriptions=tb.subscriptions(
+            exports.get("subscriptions"), cust_keys, renewal_grace_days
+        ),
+        customer_activities=tb.activities(acts, cust_keys, "customer_id"),
+        tickets=tb.tickets(exports.get("tickets"), cust_keys),
+        customer_campaign=tb.campaign(camp, cust_keys, "customer_id"),
         lead_ids=lead_ids,
         leads=tb.leads(_aligned(lead_df, "lead_id", lead_ids)),
-        lead_activities=tb.activities(acts, lead_ids, "lead_id"),
-        lead_campaign=tb.campaign(camp, lead_ids, "lead_id"),
+        lead_activities=tb.activities(acts, lead_keys, "lead_id"),
+        lead_campaign=tb.campaign(camp, lead_keys, "lead_id"),
     )

@@ -93,13 +93,48 @@ def lead_specs(config: FeaturesConfig) -> list[FeatureSpec]:
     return specs
 
 
+def _customer_since(prep: Prepared) -> np.ndarray:
+    """Per lead: the first day a customer with its company name existed (NaN: never).
+
+    A lead is an existing customer at ``s`` when this day is on or before ``s``: one
+    comparison per snapshot instead of a set of the names known at every snapshot.
+    """
+    if "lead_customer_since" not in prep.cache:
+        start = np.where(
+            np.isnan(prep.customer_created), prep.customer_first_order, prep.customer_created
+        )
+        names = prep.customer_name
+        lead_names = prep.leads["name"].to_numpy(dtype=object)
+        codes, uniq = pd.factorize(np.concatenate([names, lead_names]))  # None: -1
+        customer, lead = codes[: len(names)], codes[len(names) :]
+        first = np.full(len(uniq) + 1, np.nan)  # the extra last slot answers code -1
+        known = (customer >= 0) & ~np.isnan(start)
+        first[: len(uniq)] = np.inf
+        np.minimum.at(first, customer[known], start[known])
+        first[np.isinf(first)] = np.nan
+        prep.cache["lead_customer_since"] = first[lead]
+    return prep.cache["lead_customer_since"]
+
+
 def _existing_customer(prep: Prepared, s: int) -> np.ndarray:
-    start = np.where(
-        np.isnan(prep.customer_created), prep.customer_first_order, prep.customer_created
-    )
-    known = {n for n in prep.customer_name[start <= s] if n is not None}
-    names = prep.leads["name"].to_numpy(dtype=object)
-    return np.array([n is not None and n in known for n in names], dtype="float64")
+    return (_customer_since(prep) <= s).astype("float64")
+
+
+def _activity_weights(prep: Prepared) -> dict[str, np.ndarray]:
+    """0/1 weights per lead activity: after the lead's creation, in its first days, by channel.
+
+    ``after_creation`` is a boolean mask (for first responses); computed once per build.
+    """
+    if "lead_activity_weights" not in prep.cache:
+        a = prep.lead_activities
+        created = prep.leads["created"].to_numpy(float)[a.code]
+        after = a.day >= created
+        weights = {"after_creation": after}
+        weights["first7d"] = (after & (a.day < created + EARLY_DAYS)).astype("float64")
+        for i, ch in enumerate(CHANNELS):
+            weights[ch] = (a.cols["channel"] == i).astype("float64")
+        prep.cache["lead_activity_weights"] = weights
+    return prep.cache["lead_activity_weights"]
 
 
 def lead_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig) -> pd.DataFrame:
@@ -116,24 +151,19 @@ def lead_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig) -> 
     }
     cols["lead_age_days"] = s - created
 
+    # Whole-history columns are folded forward from the previous snapshot (fold_upto).
     a = prep.lead_activities
-    hist = a.span(-np.inf, s)
-    code, day = a.code[hist], a.day[hist]
-    after_creation = day >= created[code]
-    first = np.full(n, np.inf)
-    np.minimum.at(first, code[after_creation], day[after_creation])
-    first[np.isinf(first)] = np.nan
+    w = _activity_weights(prep)
+    first = a.day_upto("first_response", n, s, first=True, keep=w["after_creation"])
     cols["first_response_days"] = first - created
     cols["not_yet_responded"] = np.isnan(first).astype("float64")
-    early = after_creation & (day < created[code] + EARLY_DAYS)
-    cols["activities_first7d"] = np.bincount(code[early], minlength=n).astype("float64")
-    cols["activities_total"] = np.bincount(code, minlength=n).astype("float64")
-    channel = a.cols["channel"][hist]
-    for i, ch in enumerate(CHANNELS):
-        cols[f"activities_{ch}"] = np.bincount(code[channel == i], minlength=n).astype("float64")
+    cols["activities_first7d"] = a.total_upto("first7d", n, s, w["first7d"])
+    cols["activities_total"] = a.total_upto("total", n, s)
+    for ch in CHANNELS:
+        cols[f"activities_{ch}"] = a.total_upto(f"channel_{ch}", n, s, w[ch])
 
     c = prep.lead_campaign
-    cols["campaign_events"] = c.count(n, c.span(-np.inf, s))
+    cols["campaign_events"] = c.total_upto("total", n, s)
     cols["campaign_events_30d"] = c.count(n, c.span(s - 30, s))
     cols["is_existing_customer"] = _existing_customer(prep, s)
     out = pd.DataFrame(cols)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -62,17 +63,20 @@ def _default_features(df: pd.DataFrame) -> list[dict]:
 def task_stats(train: pd.DataFrame | list[pd.DataFrame], scoring: pd.DataFrame) -> dict:
     """Row counts and label rates of one task, overall and per snapshot date."""
     chunks = train if isinstance(train, list) else [train]
-    per = (
-        pd.concat([c.groupby(AS_OF)[LABEL].agg(["size", "sum"]) for c in chunks])
-        .groupby(level=0)
-        .sum()
-        .sort_index()
-    )
+    return _stats([_snapshot_counts(c) for c in chunks], len(scoring))
+
+
+def _snapshot_counts(chunk: pd.DataFrame) -> pd.DataFrame:
+    return chunk.groupby(AS_OF)[LABEL].agg(["size", "sum"])
+
+
+def _stats(counts: list[pd.DataFrame], scoring_rows: int) -> dict:
+    per = pd.concat(counts).groupby(level=0).sum().sort_index()
     rows, positives = int(per["size"].sum()), int(per["sum"].sum())
     return {
         "rows": rows,
         "label_rate": round(positives / rows, 6) if rows else None,
-        "scoring_rows": int(len(scoring)),
+        "scoring_rows": int(scoring_rows),
         "snapshots": [
             {
                 "as_of": ts.date().isoformat(),
@@ -84,21 +88,138 @@ def task_stats(train: pd.DataFrame | list[pd.DataFrame], scoring: pd.DataFrame) 
     }
 
 
-def _write_parquet(path: Path, chunks: list[pd.DataFrame]) -> None:
-    """Write chunks one after another into one file (no concatenated copy in memory)."""
-    writer, schema = None, None
-    try:
-        for chunk in chunks:
-            table = pa.Table.from_pandas(chunk, preserve_index=False)
-            if writer is None:
-                schema = table.schema
-                writer = pq.ParquetWriter(path, schema, compression=COMPRESSION)
+class _TaskFile:
+    """One task's training parquet, written chunk by chunk as the chunks are built."""
+
+    def __init__(self, path: Path, first: pd.DataFrame):
+        self.path, self.columns = path, list(first.columns)
+        self.features, self.counts = _default_features(first), []
+        self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None
+
+    def table(self, chunk: pd.DataFrame) -> pa.Table:
+        table = pa.Table.from_pandas(chunk, preserve_index=False)
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.path, self.schema, compression=COMPRESSION)
+            return table
+        return table.cast(self.schema)
+
+
+class TrainingSetWriter:
+    """Streams training sets into a temporary sibling of ``out``; :meth:`commit` swaps it in.
+
+    Use as a context manager: leaving the block without a commit (an error, Ctrl-C) deletes
+    the temporary folder, so ``out`` keeps its previous content. Each chunk (e.g. one snapshot)
+    is encoded and written by a background thread while the caller builds the next one, and
+    is never concatenated with the others: memory holds one chunk per task in flight, not the
+    sets.
+    """
+
+    def __init__(self, out: Path):
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise CrmmlError(f"--out {out}: exists and is not a folder")
+        if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+            raise CrmmlError(
+                f"--out {out}: folder is not empty and holds no {MANIFEST}; refusing to replace "
+                "it (choose a new or empty folder)"
+            )
+        self.out = out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = out.parent / f".{out.name}.tmp-{secrets.token_hex(4)}"
+        self.tmp.mkdir()
+        self._files: dict[str, _TaskFile] = {}
+        self._scoring_rows: dict[str, int] = {}
+        # Parquet encoding releases the GIL, so writes overlap the next chunk's features and
+        # the files of two tasks are encoded at once; one task's chunks stay in order.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parquet")
+        self._pending: dict[str, Future] = {}
+        self._committed = False
+
+    def __enter__(self) -> TrainingSetWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if not self._committed:
+            self.abort()
+
+    def _submit(self, task: str, fn, *args) -> None:
+        self._wait(task)  # one chunk per task in flight: in order, and memory stays bounded
+        self._pending[task] = self._pool.submit(fn, *args)
+
+    def _wait(self, task: str) -> None:
+        pending = self._pending.pop(task, None)
+        if pending is not None:
+            pending.result()
+
+    def add(self, task: str, chunk: pd.DataFrame) -> None:
+        """Append training rows (``entity_id``, ``as_of``, features, ``label``) of ``task``."""
+        chunk = _normalise(chunk, what=f"{task} training set", with_label=True)
+        file = self._files.get(task)
+        if file is None:
+            file = self._files[task] = _TaskFile(self.tmp / f"{task}.parquet", chunk)
+        elif list(chunk.columns) != file.columns:
+            raise CrmmlError(f"{task} training set: chunks have different columns")
+        file.counts.append(_snapshot_counts(chunk))
+        self._submit(task, _write_table, file, file.table(chunk))
+
+    def scoring(self, task: str, frame: pd.DataFrame) -> None:
+        """Write the scoring rows of ``task`` (the training columns without ``label``)."""
+        frame = _normalise(frame, what=f"{task} scoring set", with_label=False)
+        self._scoring_rows[task] = len(frame)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        self._submit(task, _write_file, table, self.tmp / f"{task}.scoring.parquet")
+
+    def commit(self, manifest: dict, extra_files: dict[str, bytes | pd.DataFrame] | None = None):
+        """Finish the files, write ``extra_files`` and the manifest, swap the folder in."""
+        for task in list(self._pending):
+            self._wait(task)
+        self._pool.shutdown()
+        for file in self._files.values():
+            if file.writer is not None:
+                file.writer.close()
+        manifest = json.loads(json.dumps(manifest))  # a private, JSON-clean copy
+        tasks = manifest.setdefault("tasks", {})
+        for task, file in self._files.items():
+            if task not in self._scoring_rows:
+                raise CrmmlError(f"{task}: training rows written but no scoring set")
+            entry = tasks.setdefault(task, {})
+            entry.update(file=f"{task}.parquet", scoring_file=f"{task}.scoring.parquet")
+            entry.update(_stats(file.counts, self._scoring_rows[task]))
+            entry.setdefault("features", file.features)
+            sensitive = [c for c in file.columns if c.startswith(SENSITIVE_PREFIX)]
+            entry.setdefault("sensitive", sensitive)
+            entry.setdefault("drop_after_outcome", [])
+        for name, content in (extra_files or {}).items():
+            if isinstance(content, pd.DataFrame):
+                content.to_parquet(self.tmp / name, index=False)
             else:
-                table = table.cast(schema)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
+                (self.tmp / name).write_bytes(content)
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False)
+        (self.tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
+        _swap(self.tmp, self.out)
+        self._committed = True
+        return manifest
+
+    def abort(self) -> None:
+        """Drop everything written so far (``out`` is left as it was)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for file in self._files.values():
+            if file.writer is not None:
+                try:
+                    file.writer.close()
+                except Exception:  # noqa: BLE001 - the folder is deleted anyway
+                    pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _write_table(file: _TaskFile, table: pa.Table) -> None:
+    file.writer.write_table(table)
+
+
+def _write_file(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression=COMPRESSION)
 
 
 def write_training_sets(
@@ -129,50 +250,12 @@ def write_training_sets(
     dict
         The manifest as written.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise CrmmlError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise CrmmlError(
-            f"--out {out}: folder is not empty and holds no {MANIFEST}; refusing to replace it "
-            "(choose a new or empty folder)"
-        )
-    manifest = json.loads(json.dumps(manifest))  # a private, JSON-clean copy
-    tasks = manifest.setdefault("tasks", {})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
+    with TrainingSetWriter(out) as writer:
         for task, (train, scoring) in frames.items():
-            what = f"{task} training set"
-            chunks = [
-                _normalise(c, what=what, with_label=True)
-                for c in (train if isinstance(train, list) else [train])
-            ]
+            chunks = train if isinstance(train, list) else [train]
             if not chunks:
-                raise CrmmlError(f"{what}: no rows to write")
-            columns = list(chunks[0].columns)
-            if any(list(c.columns) != columns for c in chunks):
-                raise CrmmlError(f"{what}: chunks have different columns")
-            scoring = _normalise(scoring, what=f"{task} scoring set", with_label=False)
-            entry = tasks.setdefault(task, {})
-            entry.update(file=f"{task}.parquet", scoring_file=f"{task}.scoring.parquet")
-            entry.update(task_stats(chunks, scoring))
-            entry.setdefault("features", _default_features(chunks[0]))
-            entry.setdefault("sensitive", [c for c in columns if c.startswith(SENSITIVE_PREFIX)])
-            entry.setdefault("drop_after_outcome", [])
-            _write_parquet(tmp / entry["file"], chunks)
-            del chunks
-            scoring.to_parquet(tmp / entry["scoring_file"], index=False, compression=COMPRESSION)
-        for name, content in (extra_files or {}).items():
-            if isinstance(content, pd.DataFrame):
-                content.to_parquet(tmp / name, index=False)
-            else:
-                (tmp / name).write_bytes(content)
-        text = json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False)
-        (tmp / MANIFEST).write_text(text + "\n", encoding="utf-8")
-        _swap(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return manifest
+                raise CrmmlError(f"{task} training set: no rows to write")
+            for chunk in chunks:
+                writer.add(task, chunk)
+            writer.scoring(task, scoring)
+        return writer.commit(manifest, extra_files)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from crmml.errors import ConfigError
 from crmml.paths import crmml_home
@@ -45,15 +46,17 @@ def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.S
         values = ids.to_numpy(dtype=object)
     else:
         values = ids.astype("string").to_numpy(dtype=object, na_value=None)
-    values = np.where(pd.isna(values), None, values)
-    uniq = pd.unique(values[values != None])  # noqa: E711 - elementwise on an object array
-    mapping = {
-        u: prefix
-        + hmac.new(key, str(u).encode("utf-8"), hashlib.sha256).hexdigest()[:PSEUDONYM_CHARS]
-        for u in uniq
-    }
-    out = [mapping[v] if v is not None else None for v in values]
-    return pd.Series(out, index=ids.index, dtype="string")
+    codes, uniq = pd.factorize(np.where(pd.isna(values), None, values))  # missing: -1
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # copying it skips the key setup per id
+
+    def pseudonym(raw: object) -> str:
+        h = keyed.copy()
+        h.update(str(raw).encode("utf-8"))
+        return prefix + h.hexdigest()[:PSEUDONYM_CHARS]
+
+    hashed = pa.array([pseudonym(u) for u in uniq], type=pa.large_string())
+    out = hashed.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(out, dtype="string"), index=ids.index)
 
 
 def load_key() -> bytes:

@@ -7,9 +7,10 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from features import names
 from features.names import cluster_companies, normalize_company_name, normalize_company_names
 
 
@@ -94,6 +95,9 @@ _BRAND = st.text(alphabet="abcdefghijklmnopqrstuvwxyz华信达科技贸易星辰
 @given(brand=_BRAND, suffix=st.sampled_from(["有限公司", " Co., Ltd.", "公司", " Inc.", "集团"]),
        width=st.booleans())  # fmt: skip
 def test_suffix_and_width_never_change_the_key(brand: str, suffix: str, width: bool) -> None:
+    # A brand that is itself a legal suffix ("incorporated") is a name of suffixes only, which
+    # keeps its plain form by design: not a brand this property is about.
+    assume(brand not in names._EN_SUFFIXES)
     name = brand + suffix
     if width:  # the same name typed with a full-width input method
         name = name.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
