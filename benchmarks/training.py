@@ -11,7 +11,9 @@ snapshots, scored on the same test snapshot (rebuilt from the run's ``split.json
 Two tuned test AUCs are set beside it: the job's chosen (calibrated) model, and the best
 LightGBM trial refitted the same way (the job may prefer a more interpretable family that is
 within ``selection.auc_tolerance`` of LightGBM on validation, so the chosen one can trail it).
-Target on 2 cores: each task under 5 minutes, tuned test AUC >= the baseline's.
+Target on 2 cores: each task under 5 minutes, and the tuned LightGBM's test AUC >= the
+baseline's (the same family, so the comparison measures the tuning); the chosen model's
+difference to the baseline is printed for information.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def _tuned_lgbm_auc(features: Path, task: str, run_id: str, config: Path | None)
     import models
     from training import TrainConfig, load_train_config
     from training.data import model_manifest
+    from training.tuning import FamilyResult, refit
 
     cfg = load_train_config(config) if config else TrainConfig()
     trials = mlflow.search_runs(
@@ -99,15 +102,24 @@ def _tuned_lgbm_auc(features: Path, task: str, run_id: str, config: Path | None)
     params = {k: type(defaults[k])(float(v)) for k, v in best.data.params.items() if k in defaults}
     if "best_iteration" in best.data.metrics:
         params["n_estimators"] = int(best.data.metrics["best_iteration"])
-    ts, train, _, test = _split(features, task, run_id)
+    ts, train, valid, test = _split(features, task, run_id)
     spec = models.FeatureSpec.from_manifest(
         model_manifest(ts, monotone=cfg.monotone),
         allow_sensitive=cfg.allow_sensitive,
         exclude=cfg.exclude,
     )
     cols = list(spec.features)
-    pipe = models.make_pipeline("lgbm", params, spec=spec, seed=cfg.seed)
-    pipe.fit(train[cols], train["label"])
+    result = FamilyResult("lgbm", params, best.data.metrics["valid_roc_auc"], 0, 0)
+    pipe, _ = refit(
+        result,
+        spec=spec,
+        X_train=train[cols],
+        y_train=train["label"],
+        X_valid=valid[cols],
+        y_valid=valid["label"],
+        config=cfg.tuning,
+        seed=cfg.seed,
+    )
     return float(roc_auc_score(test["label"], pipe.predict_proba(test[cols])[:, 1]))
 
 
@@ -153,8 +165,17 @@ def main() -> None:
 
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
     print(
+        "Test ROC AUC of three models per task: 'chosen' is the job's registered model (its\n"
+        "family is the most interpretable one within selection.auc_tolerance of the best on\n"
+        "validation, so it can trail LightGBM by design); 'lgbm' is the best tuned LightGBM\n"
+        "refitted as the job would; 'baseline' is a plain LGBMClassifier() on the same split.\n"
+        "Target: wall < 300 s and tuned AUC >= baseline, where 'tuned' is the 'lgbm' column\n"
+        "(same family as the baseline, so tuning is what is compared); 'ok' says if both hold.\n"
+        "'chosen - base' is shown for information.\n"
+    )
+    print(
         f"{'task':<11}{'wall s':>7}{'RSS MiB':>8}{'family':>10}{'chosen':>8}{'lgbm':>8}"
-        f"{'baseline':>9}  chosen ok  lgbm ok"
+        f"{'baseline':>9}{'chosen - base':>14}  ok"
     )
     for task in args.tasks.split(","):
         code, secs, rss = _run(
@@ -193,9 +214,8 @@ def main() -> None:
         fast = secs < 300
         print(
             f"{task:<11}{secs:>7.0f}{rss:>8.0f}{run.data.tags['crmml.family']:>10}"
-            f"{chosen:>8.4f}{lgbm:>8.4f}{base:>9.4f}"
-            f"  {'yes' if fast and chosen >= base else 'NO':>9}"
-            f"  {'yes' if fast and lgbm >= base else 'NO':>7}"
+            f"{chosen:>8.4f}{lgbm:>8.4f}{base:>9.4f}{chosen - base:>+14.4f}"
+            f"  {'yes' if fast and lgbm >= base else 'NO'}"
         )
         per_family = {
             k.removesuffix("_best_valid_roc_auc"): round(v, 4)

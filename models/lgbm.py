@@ -8,18 +8,27 @@ it reads a plain float matrix, so there is no pandas ``category`` to mismatch in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import lightgbm
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from models.transformers import FeatureEncoder
 
 BOOSTER_FILE = "booster.txt"
 VALID_NAME = "valid"
+
+
+@dataclass(frozen=True)
+class LightGBMData:
+    """Binned training rows and, optionally, validation rows binned the same way."""
+
+    train: lightgbm.Dataset
+    valid: lightgbm.Dataset | None = None
 
 
 class BoosterClassifier(ClassifierMixin, BaseEstimator):
@@ -103,6 +112,7 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         *,
         valid_set: tuple[Any, Any] | None = None,
         callbacks: Sequence[Callable[..., None]] = (),
+        datasets: LightGBMData | None = None,
     ) -> BoosterClassifier:
         """Train ``n_estimators`` rounds on the encoded matrix ``X``.
 
@@ -115,10 +125,13 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         callbacks : sequence of callable
             Passed to :func:`lightgbm.train`. If one stops early, the model keeps the best
             iteration only (``best_iteration_``), so the saved booster predicts the same.
+        datasets : LightGBMData, optional
+            ``X`` and ``valid_set`` already binned by :meth:`datasets` (of an estimator with
+            the same ``categorical_features``): tuning trials bin the rows once and share them.
         """
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
+        self.classes_ = np.unique(y)
         if len(self.classes_) != 2:
             raise ValueError(
                 f"Only binary classification is supported, found {len(self.classes_)} class(es)"
@@ -128,23 +141,17 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
                 f"monotone_constraints: expected {X.shape[1]} values, "
                 f"found {len(self.monotone_constraints)}"
             )
-        categorical = list(self.categorical_features) or "auto"
-        data = lightgbm.Dataset(X, label=encoded, categorical_feature=categorical)
+        if datasets is None:
+            datasets = self.datasets(X, y, valid_set=valid_set)
         params = self._train_params()
         valid_sets, valid_names = [], []
-        if valid_set is not None:
-            Xv = validate_data(
-                self, valid_set[0], reset=False, ensure_all_finite="allow-nan", dtype=np.float64
-            )
-            yv = self._encode_labels(valid_set[1])
-            valid_sets.append(
-                lightgbm.Dataset(Xv, label=yv, reference=data, categorical_feature=categorical)
-            )
+        if datasets.valid is not None:
+            valid_sets.append(datasets.valid)
             valid_names.append(VALID_NAME)
             params["metric"] = "auc"
         booster = lightgbm.train(
             params,
-            data,
+            datasets.train,
             num_boost_round=int(self.n_estimators),
             valid_sets=valid_sets,
             valid_names=valid_names,
@@ -160,12 +167,42 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         self.booster_ = booster
         return self
 
-    def _encode_labels(self, y: Any) -> np.ndarray:
-        y = np.asarray(y)
-        unknown = ~np.isin(y, self.classes_)
-        if unknown.any():
-            raise ValueError(f"valid_set labels: unknown class(es) {sorted(set(y[unknown]))}")
-        return np.searchsorted(self.classes_, y)
+    def datasets(
+        self, X: Any, y: Any, *, valid_set: tuple[Any, Any] | None = None
+    ) -> LightGBMData:
+        """LightGBM Datasets of the encoded rows (the validation rows binned like ``X``).
+
+        Binning depends on the rows and ``categorical_features`` only, so estimators that
+        differ in their training parameters can share these (``fit(..., datasets=...)``).
+        LightGBM's feature pre-filter is off: it depends on ``min_child_samples``.
+        """
+        X = check_array(X, ensure_all_finite="allow-nan", dtype=np.float64)
+        classes = np.unique(np.asarray(y))
+        categorical = list(self.categorical_features) or "auto"
+        params = {"feature_pre_filter": False, "verbosity": -1}
+        train = lightgbm.Dataset(
+            X,
+            label=np.searchsorted(classes, np.asarray(y)),
+            categorical_feature=categorical,
+            params=params,
+        )
+        valid = None
+        if valid_set is not None:
+            Xv = check_array(valid_set[0], ensure_all_finite="allow-nan", dtype=np.float64)
+            if Xv.shape[1] != X.shape[1]:
+                raise ValueError(f"valid_set: expected {X.shape[1]} columns, found {Xv.shape[1]}")
+            yv = np.asarray(valid_set[1])
+            unknown = ~np.isin(yv, classes)
+            if unknown.any():
+                raise ValueError(f"valid_set labels: unknown class(es) {sorted(set(yv[unknown]))}")
+            valid = lightgbm.Dataset(
+                Xv,
+                label=np.searchsorted(classes, yv),
+                reference=train,
+                categorical_feature=categorical,
+                params=params,
+            )
+        return LightGBMData(train, valid)
 
     def _check(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "booster_")

@@ -49,7 +49,9 @@ class TuningConfig(_Strict):
     trials: int = Field(20, ge=1, description="Optuna trials per family")
     timeout: float | None = Field(None, gt=0, description="seconds per family (stops early)")
     max_rows: int | None = Field(
-        50_000, ge=100, description="tune on a seeded sample of this many training rows"
+        50_000,
+        ge=100,
+        description="tune and check leakage on a seeded sample of this many training rows",
     )
     prune_lgbm: bool = Field(True, description="prune LightGBM trials on validation AUC")
     pruner_startup_trials: int = Field(3, ge=0)

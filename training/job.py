@@ -22,7 +22,7 @@ from training.tracking import (
 )
 from training.tuning import (
     TrialCallback,
-    fit_pipeline,
+    refit,
     select_family,
     tune_family,
     tuning_sample,
@@ -105,9 +105,12 @@ def train_task(
     X_train, y_train = train[cols], train[LABEL]
     X_valid, y_valid = valid[cols], valid[LABEL]
     X_test, y_test = test[cols], test[LABEL]
+    # Tuning (and the leakage guard) use a seeded sample of the training rows; a leak shows
+    # in a sample's univariate AUC as well, at a tenth of the cost on large training sets.
+    X_tune, y_tune = tuning_sample(X_train, y_train, cfg.tuning.max_rows, cfg.seed)
     allowed = check_leakage(
-        X_train,
-        y_train,
+        X_tune,
+        y_tune,
         numeric=list(spec.numeric),
         categorical=list(spec.categorical),
         threshold=cfg.leakage.auc_threshold,
@@ -136,7 +139,6 @@ def train_task(
             run_log.log_context(
                 ts, split_meta, cfg, allowed, {"train": train, "valid": valid, "test": test}, cols
             )
-            X_tune, y_tune = tuning_sample(X_train, y_train, cfg.tuning.max_rows, cfg.seed)
             results = {}
             for family in cfg.families:
                 results[family] = tune_family(
@@ -160,10 +162,18 @@ def train_task(
                 tolerance=cfg.selection.auc_tolerance,
             )
             best = results[chosen]
-            # Refit on all training rows (tuning may have used a sample); validation stays
-            # held out for calibration.
-            pipeline = models.make_pipeline(chosen, best.best_params, spec=spec, seed=cfg.seed)
-            fit_pipeline(pipeline, X_train, y_train)
+            # Refit on all training rows (tuning may have used a sample); the calibration is
+            # fitted on the validation rows.
+            pipeline, best_params = refit(
+                best,
+                spec=spec,
+                X_train=X_train,
+                y_train=y_train,
+                X_valid=X_valid,
+                y_valid=y_valid,
+                config=cfg.tuning,
+                seed=cfg.seed,
+            )
             model = models.calibrate(pipeline, X_valid, y_valid, method=cfg.calibration)
             metrics = {
                 **prefixed(binary_metrics(y_valid, model.predict_proba(X_valid)[:, 1]), "valid"),
@@ -175,7 +185,7 @@ def train_task(
                 client,
                 run_id,
                 metrics=metrics,
-                params={"family": chosen, **{f"best_{k}": v for k, v in best.best_params.items()}},
+                params={"family": chosen, **{f"best_{k}": v for k, v in best_params.items()}},
                 tags={"crmml.family": chosen},
             )
             info = run_log.log_model(model, ts, spec, cfg, chosen, split_meta, X_train)

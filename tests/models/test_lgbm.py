@@ -83,3 +83,16 @@ def test_early_stopping_keeps_only_the_best_round_and_round_trips(spec, data):
 def test_without_a_valid_set_every_round_is_kept(spec, data):
     model = make_pipeline("lgbm", {"n_estimators": 30}, spec=spec).fit(*data["train"])[-1]
     assert model.best_iteration_ == 30 == model.booster_.current_iteration()
+
+
+def test_shared_datasets_give_the_same_booster_for_other_training_params(spec, data):
+    # Tuning trials bin the rows once (``datasets``) and differ in training params only.
+    encode = make_pipeline("lgbm", {}, spec=spec)[:-1]
+    Xt, yt = encode.fit_transform(*data["train"]), data["train"][1]
+    Xv, yv = encode.transform(data["cal"][0]), data["cal"][1]
+    shared = make_pipeline("lgbm", {}, spec=spec)[-1].datasets(Xt, yt, valid_set=(Xv, yv))
+    for params in ({"min_child_samples": 40, "bagging_fraction": 0.7}, {"num_leaves": 4}):
+        own, reused = (make_pipeline("lgbm", params, spec=spec)[-1] for _ in range(2))
+        own.fit(Xt, yt, valid_set=(Xv, yv))
+        reused.fit(Xt, yt, valid_set=(Xv, yv), datasets=shared)
+        assert reused.booster_.model_to_string() == own.booster_.model_to_string()

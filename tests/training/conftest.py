@@ -184,3 +184,17 @@ def tracking(store_uri: str, monkeypatch: pytest.MonkeyPatch) -> str:
     import mlflow
 
     mlflow.set_tracking_uri(None)  # the job sets it for the process; don't leak it
+
+
+@pytest.fixture
+def parts(features_dir: Path):
+    """(spec, X_train, y_train, X_valid, y_valid) of the synthetic churn set's time split."""
+    import models
+    from training.data import load_training_set, model_manifest
+    from training.split import plan_split, split_frame
+
+    ts = load_training_set(features_dir, task="churn")
+    spec = models.FeatureSpec.from_manifest(model_manifest(ts))
+    train, valid, _ = split_frame(ts.frame, None, plan_split(ts.frame, kind="time"))
+    cols = list(spec.features)
+    return spec, train[cols], train["label"], valid[cols], valid["label"]

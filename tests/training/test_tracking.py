@@ -80,3 +80,23 @@ def test_experiment_and_batch_logging(tmp_path, store_uri):
     data = client.get_run(run.info.run_id).data
     assert len(data.params) == 121 and data.params["b"] == "None" and data.metrics == {"auc": 0.7}
     assert data.tags["t"] == "x"
+
+
+def test_frame_schema_equals_mlflows_own_inference():
+    import numpy as np
+    import pandas as pd
+    from mlflow.types.utils import _infer_schema
+
+    from training.run_log import frame_schema
+
+    frame = pd.DataFrame(
+        {
+            "full": np.arange(6, dtype="float64"),
+            "gaps": [1.0, np.nan, 3.0, np.nan, 5.0, 6.0],
+            "text": pd.array(["a", "b", None, "a", "c", "b"], dtype="string"),
+            "label": np.array([0, 1, 0, 1, 0, 1], dtype="int64"),
+            "as_of": pd.to_datetime(["2025-01-01"] * 6),
+        }
+    )
+    assert frame_schema(frame) == _infer_schema(frame)
+    assert frame_schema(frame.head(0)) == _infer_schema(frame.head(0))

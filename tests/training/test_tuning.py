@@ -6,8 +6,6 @@ from mlflow import MlflowClient
 import models
 from training import tuning
 from training.config import TuningConfig
-from training.data import load_training_set, model_manifest
-from training.split import plan_split, split_frame
 from training.tuning import fit_pipeline, select_family, tune_family, tuning_sample
 
 
@@ -30,15 +28,6 @@ def test_select_prefers_interpretable_within_tolerance():
         select_family({"scorecard": 0.70, "lgbm": 0.80}, preference=pref, tolerance=0.2)
         == "scorecard"
     )
-
-
-@pytest.fixture
-def parts(features_dir):
-    ts = load_training_set(features_dir, task="churn")
-    spec = models.FeatureSpec.from_manifest(model_manifest(ts))
-    train, valid, _ = split_frame(ts.frame, None, plan_split(ts.frame, kind="time"))
-    cols = list(spec.features)
-    return spec, train[cols], train["label"], valid[cols], valid["label"]
 
 
 def _tune(parts, client, exp, run, family="lgbm", trials=3, **config):
@@ -111,3 +100,21 @@ def test_tuning_sample_is_seeded_and_bounded(parts):
     b, _ = tuning_sample(xt, yt, 200, seed=1)
     assert len(a) == 200 and a.index.equals(b.index) and ya.index.equals(a.index)
     assert tuning_sample(xt, yt, None, seed=1)[0] is xt
+
+
+def test_refit_keeps_lgbm_rounds_and_scales_the_scorecard_penalty(parts):
+    from training.tuning import FamilyResult, refit
+
+    spec, xt, yt, xv, yv = parts
+    config = TuningConfig()
+    lgbm = FamilyResult("lgbm", {"n_estimators": 7}, 0.8, 1, 0, 100)
+    pipe, params = refit(
+        lgbm, spec=spec, X_train=xt, y_train=yt, X_valid=xv, y_valid=yv, config=config, seed=0
+    )
+    assert params["n_estimators"] == pipe[-1].booster_.current_iteration() == 7
+    card = FamilyResult("scorecard", {"C": 1.0}, 0.8, 1, 0, len(xt) // 4)
+    pipe, params = refit(
+        card, spec=spec, X_train=xt, y_train=yt, X_valid=xv, y_valid=yv, config=config, seed=0
+    )
+    # Same penalty per row as on the tuning sample: C x tuning rows / training rows.
+    assert params["C"] == pipe[-1].C == (len(xt) // 4) / len(xt)
