@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -125,6 +126,24 @@ class CrmModel:
         model = getattr(model, "estimator_", model)
         if hasattr(model, "predict_threads"):
             model.predict_threads = int(threads)
+
+    def use_native(self, cache: Path, *, compile: bool) -> str:
+        """Score a LightGBM model's rows with its trees compiled to C (batch scoring only).
+
+        ``compile`` allows compiling it now (seconds, once per version and machine, cached in
+        ``cache``). Returns what happened, for the user; any other family stays as it is.
+        """
+        model = self.pipeline.steps[-1][1]
+        model = getattr(model, "estimator_", model)
+        if not hasattr(model, "native_"):
+            return self.family
+        from models.native import native_predictor
+
+        threads = model.predict_threads
+        model.native_, why = native_predictor(
+            model.booster_, cache, compile=compile, threads=threads
+        )
+        return why
 
     def describe(self) -> dict[str, Any]:
         """Readable summary for reports: points table, rules text or importances."""

@@ -52,6 +52,8 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
     # Not a parameter (it changes no prediction): 1 in server workers, which run side by side;
     # 0 (all cores) for batch scoring, see CrmModel.set_predict_threads.
     predict_threads = 1
+    # A compiled copy of the trees for batch scoring (models.native); never saved.
+    native_ = None
 
     def __init__(
         self,
@@ -221,11 +223,16 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
     def raw_score(self, X: Any) -> np.ndarray:
         """Log-odds of the positive class."""
         X = self._check(X)
+        if self.native_ is not None:
+            return self.native_.raw_score(X)
         return self.booster_.predict(X, raw_score=True, num_threads=self.predict_threads)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         X = self._check(X)
-        p = self.booster_.predict(X, num_threads=self.predict_threads)
+        if self.native_ is not None:
+            p = self.native_.proba(X)
+        else:
+            p = self.booster_.predict(X, num_threads=self.predict_threads)
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> np.ndarray:

@@ -7,6 +7,8 @@ it (PSI, missing-rate changes, new categories); :func:`monitor_task` is ``crmml 
 
 from typing import TYPE_CHECKING
 
+from crmml.lazy import lazy_exports
+
 # Lazy re-exports (PEP 562): `crmml --help` imports the CLI, which must not pull in
 # pandas, MLflow and the evaluation stage just to print help.
 _EXPORTS = {
@@ -30,12 +32,7 @@ if TYPE_CHECKING:
     from monitoring.report import render_html, write_drift_report
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'monitoring' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

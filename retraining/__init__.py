@@ -7,6 +7,8 @@ tracking store's lock (:func:`retrain_lock`); :func:`run_schedule` fires it on a
 
 from typing import TYPE_CHECKING
 
+from crmml.lazy import lazy_exports
+
 # Lazy re-exports (PEP 562): `crmml --help` imports the CLI, which must not pull in
 # pandas, MLflow and the evaluation stage just to print help.
 _EXPORTS = {
@@ -63,12 +65,7 @@ if TYPE_CHECKING:
     from retraining.summary import TaskOutcome, build_summary, write_summary
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'retraining' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

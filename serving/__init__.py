@@ -8,18 +8,52 @@ service (``serving.service:CrmmlService``, started by ``crmml serve``) wraps it 
 small HTTP client for CRM backends.
 """
 
-from serving.audit import PredictionLog
-from serving.auth import ApiKeys
-from serving.batch import score_file
-from serving.bundle import export_champions, load_bundle
-from serving.champion import Champion, build_champion, champion_from_dir, load_champion
-from serving.client import CrmmlClient, CrmmlClientError
-from serving.config import ServingConfig, Tier, load_serving_config
-from serving.entities import ScoringSetStore
-from serving.leads import lead_records
-from serving.registry_watch import ChampionWatcher
-from serving.scorer import Scorer
-from serving.validation import Problem, RequestInvalid, validate_records
+from typing import TYPE_CHECKING
+
+from crmml.lazy import lazy_exports
+
+# Lazy re-exports (PEP 562): `crmml --help` imports serving.cli, which must not pull in
+# the models, pandas and MLflow just to print help.
+_EXPORTS = {
+    "PredictionLog": "serving.audit",
+    "ApiKeys": "serving.auth",
+    "score_file": "serving.batch",
+    "export_champions": "serving.bundle",
+    "load_bundle": "serving.bundle",
+    "Champion": "serving.champion",
+    "build_champion": "serving.champion",
+    "champion_from_dir": "serving.champion",
+    "load_champion": "serving.champion",
+    "CrmmlClient": "serving.client",
+    "CrmmlClientError": "serving.client",
+    "ServingConfig": "serving.config",
+    "Tier": "serving.config",
+    "load_serving_config": "serving.config",
+    "ScoringSetStore": "serving.entities",
+    "lead_records": "serving.leads",
+    "ChampionWatcher": "serving.registry_watch",
+    "Scorer": "serving.scorer",
+    "Problem": "serving.validation",
+    "RequestInvalid": "serving.validation",
+    "validate_records": "serving.validation",
+}
+
+if TYPE_CHECKING:
+    from serving.audit import PredictionLog
+    from serving.auth import ApiKeys
+    from serving.batch import score_file
+    from serving.bundle import export_champions, load_bundle
+    from serving.champion import Champion, build_champion, champion_from_dir, load_champion
+    from serving.client import CrmmlClient, CrmmlClientError
+    from serving.config import ServingConfig, Tier, load_serving_config
+    from serving.entities import ScoringSetStore
+    from serving.leads import lead_records
+    from serving.registry_watch import ChampionWatcher
+    from serving.scorer import Scorer
+    from serving.validation import Problem, RequestInvalid, validate_records
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "ApiKeys",

@@ -95,13 +95,17 @@ def score_file(
     task: str | None = None,
     tag_rules: list | None = None,
     id_map: Path | None = None,
+    native_cache: Path | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> int:
     """Score ``input`` into ``out`` (entity_id, score, tier, model_version[, reasons]).
 
     With ``tag_rules`` (and ``task``) a ``tags`` column lists the customer tags that fired
     (comma-separated, see :mod:`serving.tags`). With ``id_map`` (the private
     ``id_map.parquet`` that ``crmml features`` writes) a ``raw_id`` column maps each pseudonym
-    back to the CRM's canonical id, so the CRM can act on the scores.
+    back to the CRM's canonical id, so the CRM can act on the scores. With ``native_cache``
+    a LightGBM model scores through its trees compiled to C (:mod:`models.native`), compiled
+    there first when the input is big enough to pay for it; ``on_note`` hears which way.
 
     Returns the number of rows scored. Raises ``CrmmlError`` for unreadable input, missing
     columns or a feature-version mismatch; ``out`` is untouched then.
@@ -112,6 +116,10 @@ def score_file(
     in_fmt, out_fmt = _fmt(input, "--input"), _fmt(out, "--out")
     _check_feature_version(input, scorer)
     chunks, total = _chunks(input, in_fmt, scorer, chunk_rows)
+    if native_cache is not None:
+        note = scorer.model.use_native(native_cache, compile=_worth_compiling(input, total))
+        if on_note:
+            on_note(note)
     raw_ids = _load_id_map(id_map) if id_map is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
@@ -161,6 +169,14 @@ def score_file(
             writer.close()
         tmp.unlink(missing_ok=True)
     return done
+
+
+def _worth_compiling(path: Path, total: int | None) -> bool:
+    from models.native import COMPILE_MIN_ROWS
+
+    if total is not None:
+        return total >= COMPILE_MIN_ROWS
+    return path.stat().st_size >= COMPILE_MIN_ROWS * 100  # a CSV: ~100 bytes a row or more
 
 
 def _check_chunk_version(chunk: pd.DataFrame, scorer: Scorer, path: Path) -> None:

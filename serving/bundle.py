@@ -15,8 +15,9 @@ import shutil
 from pathlib import Path
 
 from crmml.errors import CrmmlError
-from serving.champion import Champion, _download, _run_features, champion_from_dir
+from serving.champion import Champion, champion_from_dir
 from serving.config import ServingConfig
+from serving.fetch import fetch_version
 
 log = logging.getLogger("crmml.serving")
 BUNDLE_ENV = "CRMML_BUNDLE_DIR"
@@ -45,17 +46,16 @@ def export_champions(cfg: ServingConfig, *, tracking_uri: str, out: Path) -> dic
                 continue
             dest = tmp / task
             dest.mkdir(parents=True)
-            local = Path(_download(client, name, str(mv.version), dest / "download"))
-            shutil.move(str(local), dest / "model")
-            shutil.rmtree(dest / "download", ignore_errors=True)
+            got = fetch_version(client, name, task=task, version=mv.version, dest=dest / "got")
+            shutil.move(got.local, dest / "model")
+            shutil.rmtree(dest / "got", ignore_errors=True)
             info = {
                 "name": name,
-                "version": str(mv.version),
-                "tags": dict(mv.tags or {}),
-                "run_id": mv.run_id,
-                "features": _run_features(client, mv.run_id, task, dest / "run"),
+                "version": got.version,
+                "tags": got.tags,
+                "run_id": got.run_id,
+                "features": got.features,
             }
-            shutil.rmtree(dest / "run", ignore_errors=True)
             (dest / _INFO).write_text(json.dumps(info, indent=2), encoding="utf-8")
             _load_one(cfg, dest, task)  # refuse to bundle a model that cannot score
             exported[task] = str(mv.version)

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from serving.config import ServingConfig
+from serving.fetch import Fetched
 from serving.scorer import Scorer
 
 log = logging.getLogger("crmml.serving")
@@ -41,18 +42,6 @@ def _model_dir(local: Path) -> tuple[Path, dict]:
     if pyfunc.get("loader_module") != "models.pyfunc" or not pyfunc.get("data"):
         raise ValueError(f"not a crmml pyfunc model (flavor {pyfunc.get('loader_module')!r})")
     return local / pyfunc["data"], mlmodel.get("metadata") or {}
-
-
-def _run_features(client, run_id: str | None, task: str, dest: Path) -> list[dict] | None:
-    """The run's feature manifest entries (``features/<task>.json``, logged by training)."""
-    if not run_id:
-        return None
-    try:
-        path = client.download_artifacts(run_id, f"features/{task}.json", str(dest))
-        return json.loads(Path(path).read_text(encoding="utf-8")).get("features")
-    except Exception as exc:  # an old run without the manifest: plain phrases
-        log.warning("no feature manifest for run %s (%s): generic reason phrases", run_id, exc)
-        return None
 
 
 def _approval(tags: dict[str, str]) -> dict[str, Any]:
@@ -80,22 +69,28 @@ def _categories(model: Any) -> dict[str, list[str]] | None:
 
 def build_champion(client, cfg: ServingConfig, *, task: str, version) -> Champion:
     """Download ``crm-<task>`` version ``version`` and build its scorer (raises on any fault)."""
-    name = cfg.model_name(task)
-    mv = client.get_model_version(name, str(version))
+    from serving.fetch import fetch_version
+
     tmp = Path(tempfile.mkdtemp(prefix="crmml-model-"))
     try:
-        local = Path(_download(client, name, str(mv.version), tmp))
-        return champion_from_dir(
-            local,
-            cfg,
-            task=task,
-            version=str(mv.version),
-            tags=dict(mv.tags or {}),
-            run_id=mv.run_id,
-            features=_run_features(client, mv.run_id, task, tmp),
-        )
+        name = cfg.model_name(task)
+        got = fetch_version(client, name, task=task, version=str(version), dest=tmp)
+        return champion_from_fetched(got, cfg, task=task)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def champion_from_fetched(got: Fetched, cfg: ServingConfig, *, task: str) -> Champion:
+    """Build a champion from a version :mod:`serving.fetch` downloaded."""
+    return champion_from_dir(
+        Path(got.local),
+        cfg,
+        task=task,
+        version=got.version,
+        tags=got.tags,
+        run_id=got.run_id,
+        features=got.features,
+    )
 
 
 def champion_from_dir(
@@ -145,17 +140,6 @@ def champion_from_dir(
     return Champion(task, name, version, scorer, info)
 
 
-def _download(client, name: str, version: str, dest: Path) -> str:
-    import mlflow
-
-    # The version's own artifact location, resolved by this client: a ``models:/`` URI would
-    # be resolved against the process-wide registry (``./mlflow.db`` when none is set).
-    uri = client.get_model_version_download_uri(name, version)
-    return mlflow.artifacts.download_artifacts(
-        artifact_uri=uri, dst_path=str(dest), tracking_uri=client.tracking_uri
-    )
-
-
 def load_champion(
     cfg: ServingConfig, *, task: str, tracking_uri: str, version: str | None = None
 ) -> Champion:
@@ -169,17 +153,16 @@ def load_champion(
     from mlflow import MlflowClient
 
     from crmml.errors import CrmmlError
+    from serving.fetch import alias_version, cannot_load
 
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     name = cfg.model_name(task)
+    what = f"{name} v{version}" if version else f"{name}@{cfg.alias}"
     try:
         if version is None:
-            version = str(client.get_model_version_by_alias(name, cfg.alias).version)
+            version = alias_version(client, name, cfg.alias)
         return build_champion(client, cfg, task=task, version=version)
     except CrmmlError:
         raise
     except Exception as exc:
-        what = f"{name} v{version}" if version else f"{name}@{cfg.alias}"
-        raise CrmmlError(
-            f"cannot load {what} from {tracking_uri}: {getattr(exc, 'message', exc)}"
-        ) from None
+        raise CrmmlError(cannot_load(what, tracking_uri, exc)) from None

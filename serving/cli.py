@@ -159,27 +159,43 @@ def score(
       crmml score --task lead_score --input leads.csv --out scored.csv --with-reasons \
         --tag-rules configs/tags.yaml
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from crmml.errors import CrmmlError
-    from crmml.paths import default_tracking_uri
-    from serving.batch import score_file
-    from serving.champion import load_champion
+    from crmml.paths import crmml_home, default_tracking_uri
     from serving.config import TASKS, load_serving_config
-    from serving.tags import load_tag_rules
+    from serving.fetch import BackgroundFetch, cannot_load
 
     if task not in TASKS:
         raise CrmmlError(f"--task: expected one of {', '.join(TASKS)}, found {task!r}")
     cfg = load_serving_config(config)
-    rules = load_tag_rules(tag_rules) if tags else None
-    if id_map is None and (input.parent / "id_map.parquet").is_file():
-        id_map = input.parent / "id_map.parquet"
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    champ = load_champion(
-        cfg, task=task, tracking_uri=tracking_uri or default_tracking_uri(), version=model_version
-    )
+    # The registry side (MLflow) runs in a child process while this one imports the scoring
+    # side (pandas, scikit-learn, LightGBM): see serving.fetch.
+    with BackgroundFetch(
+        name=cfg.model_name(task),
+        alias=cfg.alias,
+        task=task,
+        tracking_uri=tracking_uri or default_tracking_uri(),
+        version=model_version,
+    ) as fetch:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from serving.batch import score_file
+        from serving.champion import champion_from_fetched
+        from serving.tags import load_tag_rules
+
+        rules = load_tag_rules(tag_rules) if tags else None
+        if id_map is None and (input.parent / "id_map.parquet").is_file():
+            id_map = input.parent / "id_map.parquet"
+        got = fetch.result()
+        try:
+            champ = champion_from_fetched(got, cfg, task=task)
+        except CrmmlError:
+            raise
+        except Exception as exc:
+            raise CrmmlError(cannot_load(fetch.what, fetch.tracking_uri, exc)) from None
     champ.scorer.model.set_predict_threads(0)  # this process only scores: use every core
+    notes: list[str] = []
     with Progress(
         TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:
@@ -194,8 +210,11 @@ def score(
             task=task,
             tag_rules=rules,
             id_map=id_map,
+            native_cache=crmml_home() / "compiled",
+            on_note=notes.append,
         )
-    console.print(f"scored {rows} row(s) with {champ.name} v{champ.version} -> {out}")
+    engine = f" ({notes[0]})" if notes else ""
+    console.print(f"scored {rows} row(s) with {champ.name} v{champ.version}{engine} -> {out}")
 
 
 @app.command("bundle")

@@ -12,6 +12,7 @@ import threading
 
 from serving.champion import Champion, build_champion
 from serving.config import ServingConfig
+from serving.heap import settle
 
 log = logging.getLogger("crmml.serving")
 
@@ -116,7 +117,8 @@ class ChampionWatcher:
         def loop() -> None:
             while not self._stop.wait(self.cfg.poll_seconds):
                 try:
-                    self.refresh()
+                    if self.refresh():
+                        settle(after_swap=True)
                 except Exception:  # the watcher must outlive any registry hiccup
                     log.exception("champion refresh failed")
 

@@ -6,6 +6,8 @@ test set of a run with :func:`split_frame` from the run's ``split.json``.
 
 from typing import TYPE_CHECKING
 
+from crmml.lazy import lazy_exports
+
 # Lazy re-exports (PEP 562): `crmml --help` imports training.cli, which must not pull in
 # scikit-learn, MLflow and LightGBM just to print help.
 _EXPORTS = {
@@ -35,12 +37,7 @@ if TYPE_CHECKING:
     from training.tracking import ensure_reachable, resolve_tracking_uri
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'training' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 __all__ = [

@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -96,3 +97,28 @@ def test_tags_and_raw_ids_are_added(churn_champion, tmp_path):
     assert list(got["raw_id"]) == [f"RAW{i}" for i in range(len(df))]
     assert ((got["tags"] == "risky") == (got["score"] >= 0.5)).all()
     assert set(got["tags"]) <= {"risky", ""}
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a C compiler")
+def test_big_inputs_score_through_compiled_trees_with_the_same_output(tmp_path, monkeypatch):
+    import models.native
+    from serving.champion import load_champion
+    from serving.config import ServingConfig
+    from tests.serving.registry_fixture import register
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    register(uri, task="churn", family="lgbm", seed=2)
+    champ = load_champion(ServingConfig(), task="churn", tracking_uri=uri)
+    df, _ = frame(n=300, seed=6)
+    src = tmp_path / "in.parquet"
+    df.to_parquet(src, index=False)
+    plain, native = tmp_path / "plain.parquet", tmp_path / "native.parquet"
+    score_file(src, plain, scorer=champ.scorer, chunk_rows=100)
+    notes: list[str] = []
+    cache = tmp_path / "compiled"
+    score_file(src, native, scorer=champ.scorer, native_cache=cache, on_note=notes.append)
+    assert notes == ["LightGBM predict: small input, trees not compiled"]
+    monkeypatch.setattr(models.native, "COMPILE_MIN_ROWS", 100)  # as if the input were big
+    score_file(src, native, scorer=champ.scorer, native_cache=cache, on_note=notes.append)
+    assert notes[-1] == "trees compiled to C"
+    pd.testing.assert_frame_equal(pd.read_parquet(native), pd.read_parquet(plain))

@@ -1,0 +1,163 @@
+"""LightGBM trees compiled to native code for batch scoring (treelite + tl2cgen).
+
+LightGBM's own predict walks its trees generically: about 3 µs a row for a 300-tree model on
+two cores, which is all of ``crmml score``'s time on big files. tl2cgen turns the same trees
+into C, compiled once by the machine's C compiler (about 3 s) and cached under
+``$CRMML_HOME/compiled``; it predicts about twice as fast. Every load first checks that the
+compiled model gives the very same numbers as LightGBM on probe rows built from the trees'
+own split points, missing values and category codes; if not, or without a C compiler,
+treelite or tl2cgen, scoring stays on LightGBM. Server workers do not use it: one row costs
+about 20 µs either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+
+log = logging.getLogger("crmml.models")
+
+# Compiling costs about what LightGBM needs for ~1M rows on two cores: worth it for big inputs.
+COMPILE_MIN_ROWS = 500_000
+_LIB = "model.so"
+
+
+@dataclass
+class NativePredictor:
+    """A compiled booster: the same raw scores and probabilities as ``Booster.predict``."""
+
+    predictor: object  # tl2cgen.Predictor
+    path: Path
+
+    def raw_score(self, X: np.ndarray) -> np.ndarray:
+        return self._predict(X, margin=True)
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        return self._predict(X, margin=False)
+
+    def _predict(self, X: np.ndarray, *, margin: bool) -> np.ndarray:
+        import tl2cgen
+
+        rows = tl2cgen.DMatrix(np.ascontiguousarray(X, dtype=np.float64), dtype="float64")
+        return np.asarray(self.predictor.predict(rows, pred_margin=margin)).reshape(-1)
+
+
+def native_predictor(
+    booster: lightgbm.Booster, cache: Path, *, compile: bool, threads: int = 0
+) -> tuple[NativePredictor | None, str]:
+    """The compiled form of ``booster`` (compiling it into ``cache`` if ``compile``).
+
+    Returns the predictor, or ``None`` with the reason scoring stays on LightGBM.
+    """
+    try:
+        import tl2cgen
+        import treelite
+    except ImportError as exc:
+        return None, f"LightGBM predict: {exc.name} not installed"
+    text = booster.model_to_string(num_iteration=-1)
+    key = hashlib.sha256(
+        f"{treelite.__version__}|{tl2cgen.__version__}|".encode() + text.encode()
+    ).hexdigest()[:32]
+    lib = Path(cache) / key / _LIB
+    if not lib.is_file():
+        if not compile:
+            return None, "LightGBM predict: small input, trees not compiled"
+        try:
+            _compile(booster, lib)
+        except Exception as exc:  # no compiler, no space, ...: LightGBM still scores
+            return (
+                None,
+                f"LightGBM predict: compiling failed ({type(exc).__name__}: {str(exc)[:200]})",
+            )
+    try:
+        predictor = NativePredictor(
+            tl2cgen.Predictor(str(lib), nthread=threads or os.cpu_count() or 1), lib
+        )
+    except Exception as exc:  # a damaged cache entry: drop it, compile next time
+        shutil.rmtree(lib.parent, ignore_errors=True)
+        return None, f"LightGBM predict: compiled trees unusable ({type(exc).__name__})"
+    if not _agrees(predictor, booster):
+        return None, "LightGBM predict: compiled trees differ from LightGBM on probe rows"
+    return predictor, "trees compiled to C"
+
+
+def _compile(booster: lightgbm.Booster, lib: Path) -> None:
+    """Compile into a temporary folder beside ``lib``, then rename: never a half-written lib."""
+    import tl2cgen
+    import treelite
+
+    lib.parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    model = treelite.frontend.from_lightgbm(booster)
+    work = Path(tempfile.mkdtemp(prefix=".compiling-", dir=lib.parent.parent))
+    try:
+        log.info("compiling the model's trees to native code (once per model version)")
+        chatter = io.StringIO()  # tl2cgen prints its C++ log lines to stdout
+        with contextlib.redirect_stdout(chatter):
+            tl2cgen.export_lib(
+                model,
+                toolchain="gcc",
+                libpath=str(work / _LIB),
+                params={"parallel_comp": os.cpu_count() or 1},
+                nthread=os.cpu_count() or 1,
+            )
+        log.debug("tl2cgen: %s", chatter.getvalue().strip())
+        try:
+            work.rename(lib.parent)
+        except OSError:  # another process compiled the same model meanwhile: keep theirs
+            if not lib.is_file():
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def probe_rows(booster: lightgbm.Booster, n: int = 4000, seed: int = 0) -> np.ndarray:
+    """Rows that reach every split: values at, just below and above each threshold, NaN,
+    every category code seen in a split plus unseen (-1) and missing (-2) codes."""
+    values: dict[int, set[float]] = {}
+
+    def walk(node: dict) -> None:
+        if "split_feature" not in node:
+            return
+        feature, threshold = node["split_feature"], node["threshold"]
+        seen = values.setdefault(feature, {np.nan, 0.0, -1.0, -2.0})
+        if isinstance(threshold, str):  # categorical: "1||3||4"
+            codes = [float(c) for c in threshold.split("||")]
+            seen.update(codes + [max(codes) + 1])
+        else:
+            t = float(threshold)
+            seen.update([t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf), t - 1, t + 1])
+        walk(node["left_child"])
+        walk(node["right_child"])
+
+    for tree in booster.dump_model()["tree_info"]:
+        walk(tree["tree_structure"])
+    rng = np.random.default_rng(seed)
+    columns = [
+        rng.choice(np.array(sorted(values.get(f, {np.nan, 0.0}), key=_nan_last)), size=n)
+        for f in range(booster.num_feature())
+    ]
+    return np.column_stack(columns).astype(np.float64)
+
+
+def _nan_last(v: float) -> tuple[bool, float]:
+    return (bool(np.isnan(v)), 0.0 if np.isnan(v) else v)
+
+
+def _agrees(predictor: NativePredictor, booster: lightgbm.Booster) -> bool:
+    rows = probe_rows(booster)
+    raw = booster.predict(rows, raw_score=True, num_threads=1)
+    prob = booster.predict(rows, num_threads=1)
+    return bool(
+        np.array_equal(predictor.raw_score(rows), raw)
+        and np.array_equal(predictor.proba(rows), prob)
+    )
