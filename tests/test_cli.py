@@ -44,3 +44,15 @@ def test_user_error_is_one_line_without_traceback(tmp_path) -> None:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "nowhere" in proc.stderr + proc.stdout
+
+
+def test_the_cli_imports_no_heavy_library_before_a_command_needs_it() -> None:
+    # Every command pays for what `crmml` imports up front: `crmml score` overlaps MLflow
+    # (in a child) with pandas/scikit-learn/LightGBM only if neither is already loaded.
+    code = (
+        "import sys, crmml.cli; "
+        "print(sorted(m for m in ('pandas', 'sklearn', 'mlflow', 'lightgbm', 'scipy') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
