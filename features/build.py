@@ -31,7 +31,7 @@ from features.contract import (
 )
 from features.customer_attributes import SENSITIVE as CUSTOMER_SENSITIVE
 from features.customer_features import customer_features, customer_specs
-from features.event_tables import codes as id_codes
+from features.event_table import codes as id_codes
 from features.events import Prepared, prepare
 from features.exports import Exports
 from features.lead_features import SENSITIVE as LEAD_SENSITIVE

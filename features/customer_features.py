@@ -12,6 +12,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features.config import FeaturesConfig
 from features.contract import CHANNELS
@@ -20,7 +21,8 @@ from features.customer_attributes import (
     sensitive_columns,
     static_columns,
 )
-from features.event_tables import EVENT_GROUPS, EventTable
+from features.event_table import EventTable
+from features.event_tables import EVENT_GROUPS
 from features.events import Prepared, to_day
 from features.labels import live_rows
 from features.specs import FeatureSpec, cat, num
@@ -41,19 +43,25 @@ def customer_specs(config: FeaturesConfig) -> list[FeatureSpec]:
             **_POS,
         )
     ]
+    # Only the shortest window carries a direction. LightGBM enforces a direction with every
+    # other feature held fixed, and the windows are nested: at a fixed count of the last 30
+    # days, more orders over 90 or 365 days mean ordering that has thinned out lately, the
+    # sign of a customer about to stop (more churn, less repurchase), not the opposite.
+    shortest = min(config.lookbacks_days, default=None)
     for lb in config.lookbacks_days:
+        direction = _NEG if lb == shortest else {}
         specs += [
             num(
                 f"orders_{lb}d",
                 f"Paid orders in the last {lb} days",
                 f"{{value:.0f}} paid orders in the last {lb} days",
-                **_NEG,
+                **direction,
             ),
             num(
                 f"spend_{lb}d",
                 f"Amount of paid orders in the last {lb} days",
                 f"spent {{value:,.0f}} in the last {lb} days",
-                **_NEG,
+                **direction,
             ),
         ]
     specs += [
@@ -191,21 +199,33 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
 
 
-def _subscription_columns(prep: Prepared, s: int) -> dict[str, np.ndarray]:
+def _plans(prep: Prepared) -> tuple[np.ndarray, pa.Array]:
+    """Per subscription row, its plan's code in the names, which end with 'none' (no live
+    subscription): a snapshot's plan column is one Arrow ``take``, not a million strings."""
+    if "subscription_plans" not in prep.cache:
+        plan = prep.subscriptions["plan"].fillna("unknown").to_numpy(dtype=object)
+        codes, names = pd.factorize(plan)
+        names = pa.array([*map(str, names), "none"], type=pa.large_string())
+        prep.cache["subscription_plans"] = (codes.astype(np.int64), names)
+    return prep.cache["subscription_plans"]
+
+
+def _subscription_columns(prep: Prepared, s: int) -> dict[str, object]:
     n = len(prep.customer_ids)
     subs = prep.subscriptions
     # Sorted by (code, start): keeping the last live row keeps the latest live subscription.
     live = subs[live_rows(subs, s)].drop_duplicates("code", keep="last")
     code = live["code"].to_numpy("int64")
-    plan = np.full(n, "none", dtype=object)
-    plan[code] = live["plan"].fillna("unknown").to_numpy(dtype=object)
+    plan_codes, plan_names = _plans(prep)
+    plan = np.full(n, len(plan_names) - 1, dtype=np.int64)  # 'none'
+    plan[code] = plan_codes[live.index.to_numpy()]
     has, fee, to_end = np.zeros(n), np.full(n, np.nan), np.full(n, np.nan)
     has[code] = 1.0
     fee[code] = live["fee"].to_numpy(float)
     to_end[code] = live["end"].to_numpy(float) - s
     return {
         "has_subscription": has,
-        "subscription_plan": plan,
+        "subscription_plan": pd.array(plan_names.take(pa.array(plan)), dtype="string"),
         "subscription_fee": fee,
         "subscription_days_to_end": to_end,
     }
@@ -272,7 +292,6 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
 
     cols.update(static_columns(prep))
     cols["contacts"], cols["has_decision_maker"] = prep.contacts, prep.decision_maker
-    cols["subscription_plan"] = pd.array(cols["subscription_plan"], dtype="string")
     out = pd.DataFrame(cols, copy=False)
     for name in out.columns:  # counts from bincount are float already; this keeps it certain
         if name not in COMPANY_ATTRIBUTES and name != "subscription_plan":

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from features.contract import CHANNELS
+from features.event_table import EventTable, codes
 from features.titles import seniority
 
 # Campaign event types grouped by how much intent they show.
@@ -25,23 +22,15 @@ EVENT_GROUPS: dict[str, tuple[str, ...]] = {
 def day_numbers(values: pd.Series) -> np.ndarray:
     """Dates as float64 day numbers; missing dates are NaN (so every comparison is False)."""
     stamps = pd.to_datetime(values, errors="coerce").to_numpy()
-    days = stamps.astype("datetime64[D]").astype("int64").astype("float64")
+    if stamps.dtype.kind != "M":  # e.g. time-zone aware stamps come as objects
+        stamps = stamps.astype("datetime64[ns]")
+    # One floor division straight into the float result (as the cast to datetime64[D]
+    # floors), instead of three full-size intermediate arrays.
+    per_day = np.timedelta64(1, "D") // np.timedelta64(1, np.datetime_data(stamps.dtype)[0])
+    days = np.empty(len(stamps))
+    np.floor_divide(stamps.view("int64"), per_day, out=days, casting="unsafe")
     days[np.isnat(stamps)] = np.nan
     return days
-
-
-def id_array(index: pd.Index) -> pa.Array:
-    """An entity index as an Arrow string array: convert once, pass it to :func:`codes`."""
-    return pa.array(pd.Series(np.asarray(index, dtype=object), dtype="string"))
-
-
-def codes(index: pd.Index | pa.Array, ids: pd.Series) -> np.ndarray:
-    """Positions of ``ids`` in the unique ``index`` (-1 when absent or missing)."""
-    # Arrow's hash lookup (index_in) of string ids is several times faster than
-    # Index.get_indexer on Python strings, and its table holds only the index's values.
-    keys = index if isinstance(index, pa.Array) else id_array(index)
-    found = pc.index_in(pa.array(ids.astype("string")), value_set=keys)
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
 
 
 def text(values: pd.Series | None, n: int) -> np.ndarray:
@@ -55,122 +44,12 @@ def normalize_names(values: np.ndarray) -> np.ndarray:
     """Normalised company names (None when unknown), for matching leads to customers."""
     from features.names import normalize_company_names
 
-    codes, uniq = pd.factorize(values)  # each distinct name is normalised once; None: -1
+    name_codes, uniq = pd.factorize(values)  # each distinct name is normalised once; None: -1
     keys = normalize_company_names(pd.Series(uniq, dtype="str")).astype(object).to_numpy()
     keys = np.array([k if isinstance(k, str) and k else None for k in keys], dtype=object)
     out = np.full(len(values), None, dtype=object)
-    out[codes >= 0] = keys[codes[codes >= 0]]
+    out[name_codes >= 0] = keys[name_codes[name_codes >= 0]]
     return out
-
-
-def _day_order(days: np.ndarray) -> np.ndarray:
-    """The stable sort order of day numbers.
-
-    Whole days spanning less than 65536 days sort as uint16 offsets, which numpy sorts
-    stably by radix (linear, several times faster than sorting float64); same order.
-    """
-    if len(days) and days.max() - days.min() < 1 << 16 and np.array_equal(days, np.floor(days)):
-        return np.argsort((days - days.min()).astype(np.uint16), kind="stable")
-    return np.argsort(days, kind="stable")
-
-
-@dataclass
-class EventTable:
-    """Events of one kind, sorted by day: ``code[i]`` did something on ``day[i]``."""
-
-    code: np.ndarray
-    day: np.ndarray
-    cols: dict[str, np.ndarray] = field(default_factory=dict)
-    folds: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict, repr=False)
-    """State of :meth:`fold_upto` per name: rows folded so far and the per-entity values."""
-
-    @classmethod
-    def build(
-        cls,
-        index: pd.Index | pa.Array,
-        ids: pd.Series,
-        days: np.ndarray,
-        cols: dict[str, np.ndarray],
-    ) -> EventTable:
-        code = codes(index, ids)
-        kept = np.flatnonzero((code >= 0) & ~np.isnan(days))
-        rows = kept[_day_order(days[kept])]  # one gather per column
-        return cls(
-            code=code[rows],
-            day=days[rows],
-            cols={k: np.asarray(v)[rows] for k, v in cols.items()},
-        )
-
-    @classmethod
-    def empty(cls, names: tuple[str, ...] = ()) -> EventTable:
-        return cls(np.empty(0, np.int64), np.empty(0), {n: np.empty(0) for n in names})
-
-    def span(self, after: float, upto: float) -> slice:
-        """Rows with ``after < day <= upto``."""
-        lo = np.searchsorted(self.day, after, side="right")
-        hi = np.searchsorted(self.day, upto, side="right")
-        return slice(int(lo), int(hi))
-
-    def fold_upto(
-        self,
-        name: str,
-        upto: float,
-        init: Callable[[], np.ndarray],
-        fold: Callable[[np.ndarray, slice], None],
-    ) -> np.ndarray:
-        """Per-entity values folded over all rows with ``day <= upto`` (a fresh copy).
-
-        Snapshots come in date order, so each call folds in only the rows since the last one
-        instead of the whole history again (an earlier ``upto`` starts over). ``fold`` must
-        update the values in place in row order, like ``np.add.at`` or ``np.maximum.at``:
-        then the result is bit for bit the one of a single pass over the history.
-        """
-        hi = int(np.searchsorted(self.day, upto, side="right"))
-        state = self.folds.get(name)
-        if state is None or state[0] > hi:
-            state = (0, init())
-        done, values = state
-        fold(values, slice(done, hi))
-        self.folds[name] = (hi, values)
-        return values.copy()
-
-    def total_upto(self, name: str, n: int, upto: float, weights: np.ndarray | None = None):
-        """Per-entity count (or weighted sum) of rows with ``day <= upto``; see
-        :meth:`fold_upto`. Equals ``count(n, span(-inf, upto), weights)`` exactly."""
-
-        def add(values: np.ndarray, rows: slice) -> None:
-            np.add.at(values, self.code[rows], 1.0 if weights is None else weights[rows])
-
-        return self.fold_upto(name, upto, lambda: np.zeros(n), add)
-
-    def day_upto(
-        self,
-        name: str,
-        n: int,
-        upto: float,
-        *,
-        first: bool = False,
-        keep: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Per-entity day of the last (or ``first``) row among ``keep`` with ``day <= upto``;
-        NaN when there is none."""
-        ufunc, none = (np.minimum, np.inf) if first else (np.maximum, -np.inf)
-
-        def extreme(values: np.ndarray, rows: slice) -> None:
-            code, day = self.code[rows], self.day[rows]
-            if keep is not None:
-                code, day = code[keep[rows]], day[keep[rows]]
-            ufunc.at(values, code, day)
-
-        days = self.fold_upto(name, upto, lambda: np.full(n, none), extreme)
-        days[np.isinf(days)] = np.nan
-        return days
-
-    def count(self, n: int, rows: slice | np.ndarray, weights: np.ndarray | None = None):
-        """Per-entity count (or weighted sum) over ``rows``, as float64 of length ``n``."""
-        code = self.code[rows]
-        w = None if weights is None else weights[rows]
-        return np.bincount(code, weights=w, minlength=n).astype("float64", copy=False)
 
 
 def contact_counts(
@@ -216,21 +95,49 @@ def subscriptions(
     return out.reset_index(drop=True)
 
 
-def activities(df: pd.DataFrame | None, index: pd.Index | pa.Array, key: str) -> EventTable:
+def activity_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Day numbers and channel codes (-1: unknown) of an activities table.
+
+    Parsed once and shared by the customer and the lead tables; channels are looked up in
+    Arrow, without turning millions of strings into Python objects.
+    """
+    channel = codes(pa.array(CHANNELS, type=pa.large_string()), df["channel"]).astype(np.int8)
+    return day_numbers(df["activity_date"]), {"channel": channel}
+
+
+def activities(
+    df: pd.DataFrame | None,
+    index: pd.Index | pa.Array,
+    key: str,
+    parsed: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
+) -> EventTable:
+    """Activities of ``key``'s entities; ``parsed`` is :func:`activity_columns` of ``df``."""
     if df is None or df.empty or key not in df or len(index) == 0:
         return EventTable.empty(("channel",))
-    channel = pd.Categorical(df["channel"].astype("string"), categories=list(CHANNELS)).codes
-    return EventTable.build(
-        index, df[key], day_numbers(df["activity_date"]), {"channel": np.asarray(channel)}
-    )
+    days, cols = parsed or activity_columns(df)
+    return EventTable.build(index, df[key], days, cols)
 
 
-def campaign(df: pd.DataFrame | None, index: pd.Index | pa.Array, key: str) -> EventTable:
+def campaign_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Day numbers and event groups (-1: other types) of a campaign events table."""
+    types = [t for group in EVENT_GROUPS.values() for t in group]
+    group_of = [i for i, group in enumerate(EVENT_GROUPS.values()) for _ in group]
+    found = codes(pa.array(types, type=pa.large_string()), df["event_type"])
+    group = np.array(group_of + [-1], dtype=np.int64)[found]  # not found (-1): the last slot
+    return day_numbers(df["event_time"]), {"group": group}
+
+
+def campaign(
+    df: pd.DataFrame | None,
+    index: pd.Index | pa.Array,
+    key: str,
+    parsed: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
+) -> EventTable:
+    """Campaign events of ``key``'s entities; ``parsed`` is :func:`campaign_columns` of ``df``."""
     if df is None or df.empty or key not in df or len(index) == 0:
         return EventTable.empty(("group",))
-    lookup = {t: i for i, types in enumerate(EVENT_GROUPS.values()) for t in types}
-    group = df["event_type"].astype("string").map(lookup).fillna(-1).to_numpy("int64")
-    return EventTable.build(index, df[key], day_numbers(df["event_time"]), {"group": group})
+    days, cols = parsed or campaign_columns(df)
+    return EventTable.build(index, df[key], days, cols)
 
 
 def tickets(df: pd.DataFrame | None, index: pd.Index | pa.Array) -> EventTable:

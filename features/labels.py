@@ -32,7 +32,9 @@ def _paid_between(prep: Prepared, after: float, upto: float, category: str | Non
     rows = o.span(after, upto)
     weights = o.cols["paid"]
     if category is not None:
-        weights = weights * (o.cols["cat_name"] == category)
+        names = o.labels.get("cat", ())
+        code = names.index(category) if category in names else -2  # -2: no order has it
+        weights = weights * (o.cols["cat"] == code)
     return o.count(len(prep.customer_ids), rows, weights) > 0
 
 
@@ -61,6 +63,15 @@ def _subscription_ended(prep: Prepared, s: int, end: int) -> np.ndarray:
     return out
 
 
+def _lead_status_is(prep: Prepared, status: str) -> np.ndarray:
+    """Leads whose status is ``status`` (compared in Arrow; a missing status never matches)."""
+    cache = prep.cache.setdefault("lead_status", {})
+    if status not in cache:
+        same = prep.leads["status"].astype("string") == status
+        cache[status] = same.fillna(False).to_numpy(dtype=bool)
+    return cache[status]
+
+
 def eligible(prep: Prepared, *, task: str, snapshot: date, config: FeaturesConfig) -> np.ndarray:
     """Boolean mask over the task's entities (customers or leads) in the snapshot."""
     s = to_day(snapshot)
@@ -77,13 +88,12 @@ def eligible(prep: Prepared, *, task: str, snapshot: date, config: FeaturesConfi
         leads = prep.leads
         created = leads["created"].to_numpy(float)
         converted = leads["converted"].to_numpy(float)
-        status = leads["status"].astype("string").fillna("open").to_numpy(dtype=object)
         recent = (created <= s) & (created >= s - config.lead_score.recent_days)
         still_open = ~(converted <= s)
-        unknown_timing = (status == "converted") & np.isnan(converted)
+        unknown_timing = _lead_status_is(prep, "converted") & np.isnan(converted)
         out = recent & still_open & ~unknown_timing
         if s >= to_day(prep.as_of):
-            out &= status != "disqualified"
+            out &= ~_lead_status_is(prep, "disqualified")
         return out
     raise ValueError(f"unknown task {task!r}")
 

@@ -8,7 +8,6 @@ same key gives the same pseudonym in every run (training rows and scoring rows l
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import secrets
 import stat
@@ -47,16 +46,33 @@ def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.S
     else:
         values = ids.astype("string").to_numpy(dtype=object, na_value=None)
     codes, uniq = pd.factorize(np.where(pd.isna(values), None, values))  # missing: -1
-    keyed = hmac.new(key, digestmod=hashlib.sha256)  # copying it skips the key setup per id
+    inner, outer = _hmac_pads(key)
 
     def pseudonym(raw: object) -> str:
-        h = keyed.copy()
+        h = inner.copy()
         h.update(str(raw).encode("utf-8"))
-        return prefix + h.hexdigest()[:PSEUDONYM_CHARS]
+        o = outer.copy()
+        o.update(h.digest())
+        return prefix + o.hexdigest()[:PSEUDONYM_CHARS]
 
     hashed = pa.array([pseudonym(u) for u in uniq], type=pa.large_string())
     out = hashed.take(pa.array(codes, mask=codes < 0))
     return pd.Series(pd.array(out, dtype="string"), index=ids.index)
+
+
+def _hmac_pads(key: bytes):
+    """SHA-256 states after the HMAC inner and outer key pads (RFC 2104).
+
+    Copying two plain hash states per id gives ``hmac.new(key, id, sha256)`` exactly, about
+    1.5x faster than copying an ``hmac`` object: millions of ids are hashed per build.
+    """
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    return inner, outer
 
 
 def load_key() -> bytes:

@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.build import snapshot_features
-from features.event_tables import EventTable, _day_order
+from features.event_table import EventTable, _day_order
+from features.event_tables import day_numbers
 from features.events import prepare
-from tests.features.pit_data import base_exports
+from tests.features.pit_data import base_exports, exports, order
 
 
 def _table(seed: int, events: int = 400, entities: int = 20) -> EventTable:
@@ -62,3 +63,26 @@ def test_snapshot_order_does_not_change_features() -> None:
             fresh = snapshot_features(ex, task=task, snapshot=s)
             reused = snapshot_features(ex, task=task, snapshot=s, prepared=shared)
             pd.testing.assert_frame_equal(reused, fresh)
+
+
+def test_day_numbers_floor_like_calendar_dates() -> None:
+    stamps = pd.Series(pd.to_datetime(["1969-12-31 23:00", "1970-01-02 00:00", None]))
+    for unit in ("ns", "us", "s"):
+        days = day_numbers(stamps.astype(f"datetime64[{unit}]"))
+        assert np.array_equal(days, [-1.0, 1.0, np.nan], equal_nan=True)
+
+
+def test_ids_in_first_appearance_order_and_last_customer_row_wins() -> None:
+    ex = exports(
+        customers=[
+            {"customer_id": "b", "industry": "old"},
+            {"customer_id": "a"},
+            {"customer_id": "b", "industry": "new"},
+        ],
+        orders=[order("1", "z", "2024-01-02"), order("2", "a", "2024-01-01")],
+    )
+    prep = prepare(ex)
+    assert list(prep.customer_ids) == ["b", "a", "z"]  # customers first, then orders-only ids
+    assert prep.customers["industry"].tolist()[0] == "new"
+    assert prep.customers["industry"].isna().tolist() == [False, True, True]
+    assert prep.orders.code.tolist() == [1, 2]  # sorted by day: a's order, then z's

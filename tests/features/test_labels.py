@@ -134,6 +134,10 @@ def test_repurchase_recent_order_window_and_target_category():
     assert _result(ex, "repurchase") == {"a": 1, "b": 1, "c": 0}
     target = FeaturesConfig(repurchase={"target_category": "x"})
     assert _result(ex, "repurchase", target) == {"a": 1, "b": 0, "c": 0}
+    # Orders compare category codes: a category no order has matches nothing, not the
+    # orders without a category.
+    unseen = FeaturesConfig(repurchase={"target_category": "never-sold"})
+    assert _result(ex, "repurchase", unseen) == {"a": 0, "b": 0, "c": 0}
     longer = FeaturesConfig(repurchase={"recent_order_days": 365})
     assert _result(ex, "repurchase", longer)["old"] == 1
 
