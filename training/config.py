@@ -55,7 +55,10 @@ class TuningConfig(_Strict):
     )
     prune_lgbm: bool = Field(True, description="prune LightGBM trials on validation AUC")
     pruner_startup_trials: int = Field(3, ge=0)
-    pruner_warmup_steps: int = Field(20, ge=0, description="boosting rounds before pruning")
+    # Pruning compares trials at the same round, where a low learning rate always trails: at
+    # 20 rounds it pruned every churn trial with a rate below 0.08, and the best one reached a
+    # lower validation AUC (0.8189) than with 200 (0.8195 at rate 0.04; 55 s more, 2 cores).
+    pruner_warmup_steps: int = Field(200, ge=0, description="boosting rounds before pruning")
     early_stopping_rounds: int | None = Field(
         50, ge=1, description="stop a LightGBM trial after this many rounds without a better AUC"
     )

@@ -11,6 +11,7 @@ ends it when the AUC stops improving; the best round becomes the refit's ``n_est
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -239,17 +240,37 @@ def refit(
     Returns the fitted pipeline and the parameters it was fitted with. The scorecard's ``C``
     multiplies the sum of the row losses, so the penalty per row that tuning chose takes
     ``C * tuning_rows / training_rows`` on all the rows (a solver then converges as fast as
-    on the sample, instead of minutes for the L1 one on 500k rows). LightGBM keeps the best
-    round of its tuning trial: stopping early again on the validation snapshots of all the
-    rows ran to ~900 rounds whose test AUC (a later snapshot) was lower than at 70-100.
+    on the sample, instead of minutes for the L1 one on 500k rows). LightGBM's best round
+    on the sample grows to ``rounds * sqrt(training_rows / tuning_rows)``
+    (:func:`refit_rounds`).
     """
     import models
 
     params = dict(result.best_params)
     if result.family == "scorecard" and result.tuning_rows and len(X_train):
         params["C"] = float(params["C"]) * result.tuning_rows / len(X_train)
+    if result.family == "lgbm" and result.tuning_rows:
+        params["n_estimators"] = refit_rounds(
+            int(params["n_estimators"]), result.tuning_rows, len(X_train)
+        )
     pipeline = models.make_pipeline(result.family, params, spec=spec, seed=seed)
     return fit_pipeline(pipeline, X_train, y_train), params
+
+
+def refit_rounds(rounds: int, tuning_rows: int, training_rows: int) -> int:
+    """Boosting rounds for ``training_rows`` when ``rounds`` was the best on ``tuning_rows``.
+
+    More rows carry more signal before the trees start fitting noise, so the best round
+    grows with the data, about as its square root: on the churn benchmark (settled training
+    rows, validation AUC) the best round went from 38 to 144 (learning rate 0.1) and from 201
+    to 575 (0.05) for 7.8 times the rows. Never fewer rounds than on the sample.
+
+    >>> refit_rounds(50, 50_000, 200_000)
+    100
+    """
+    if training_rows <= tuning_rows:
+        return rounds
+    return max(rounds, round(rounds * math.sqrt(training_rows / tuning_rows)))
 
 
 def _full_params(family: str, trial: optuna.trial.FrozenTrial) -> dict:
@@ -260,7 +281,7 @@ def _full_params(family: str, trial: optuna.trial.FrozenTrial) -> dict:
     fixed = optuna.trial.FixedTrial(trial.params, trial.number)
     params = models.suggest_params(family, fixed)
     if BEST_ROUNDS in trial.user_attrs:
-        # Early stopping found the best round: the refit trains exactly that many.
+        # Early stopping found the best round on the tuning rows (refit_rounds scales it).
         params["n_estimators"] = int(trial.user_attrs[BEST_ROUNDS])
     return params
 

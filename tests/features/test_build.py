@@ -63,6 +63,10 @@ def test_files_and_manifest_fields(built):
         f for f in m["tasks"]["repurchase"]["features"] if f["name"] == "days_since_last_order"
     )
     assert rep["monotone"] == -1
+    # Nested windows: only the shortest carries a direction (LightGBM holds the others fixed).
+    windows = {f["name"]: f.get("monotone") for f in churn["features"]}
+    assert windows["orders_30d"] == windows["spend_30d"] == -1
+    assert windows["orders_365d"] is None and windows["spend_90d"] is None
     assert m["tasks"]["lead_score"]["sensitive"] == ["sensitive__region"]
 
 

@@ -6,7 +6,7 @@ import pytest
 from crmml.errors import CrmmlError
 from training.config import SplitConfig
 from training.data import load_training_set
-from training.split import describe_split, plan_split, split_frame
+from training.split import describe_split, plan_split, settled_before_validation, split_frame
 
 
 def test_time_split_orders_snapshots(features_dir):
@@ -54,3 +54,25 @@ def test_random_split_without_column(features_dir):
     ts = load_training_set(features_dir, task="churn")
     with pytest.raises(CrmmlError, match="column 'split'"):
         plan_split(ts.frame, kind="random")
+
+
+def test_tuning_rows_are_settled_before_validation(features_dir):
+    ts = load_training_set(features_dir, task="churn")
+    meta = plan_split(ts.frame, kind="time")
+    train, _, _ = split_frame(ts.frame, ts.task_manifest, meta)
+    settled = settled_before_validation(train, meta, 90)
+    # Month-end snapshots, 90-day windows: the last two training months reach validation.
+    first_valid = pd.Timestamp(meta["valid"][0])
+    ends = train["as_of"] + pd.Timedelta(days=90)
+    assert settled.tolist() == (ends <= first_valid).tolist()
+    assert train["as_of"][settled].nunique() == len(meta["train"]) - 2
+    assert settled_before_validation(train, meta, None).all()
+
+
+def test_no_settled_rows_fall_back_to_all_training_rows(features_dir):
+    ts = load_training_set(features_dir, task="churn")
+    meta = plan_split(ts.frame, kind="time")
+    train, _, _ = split_frame(ts.frame, ts.task_manifest, meta)
+    assert settled_before_validation(train, meta, 3650).all()
+    random = {"kind": "random", "column": "split"}
+    assert settled_before_validation(train, random, 90).all()

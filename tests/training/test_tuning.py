@@ -102,19 +102,44 @@ def test_tuning_sample_is_seeded_and_bounded(parts):
     assert tuning_sample(xt, yt, None, seed=1)[0] is xt
 
 
-def test_refit_keeps_lgbm_rounds_and_scales_the_scorecard_penalty(parts):
+def test_refit_scales_lgbm_rounds_and_the_scorecard_penalty(parts):
     from training.tuning import FamilyResult, refit
 
     spec, xt, yt, xv, yv = parts
     config = TuningConfig()
-    lgbm = FamilyResult("lgbm", {"n_estimators": 7}, 0.8, 1, 0, 100)
+    lgbm = FamilyResult("lgbm", {"n_estimators": 7}, 0.8, 1, 0, len(xt) // 4)
     pipe, params = refit(
         lgbm, spec=spec, X_train=xt, y_train=yt, X_valid=xv, y_valid=yv, config=config, seed=0
     )
-    assert params["n_estimators"] == pipe[-1].booster_.current_iteration() == 7
+    # Four times the rows: twice the best round found on the tuning sample.
+    assert params["n_estimators"] == pipe[-1].booster_.current_iteration() == 14
+    untuned = FamilyResult("lgbm", {"n_estimators": 7}, 0.8, 1, 0)  # defaults, no sample
+    assert (
+        refit(
+            untuned,
+            spec=spec,
+            X_train=xt,
+            y_train=yt,
+            X_valid=xv,
+            y_valid=yv,
+            config=config,
+            seed=0,
+        )[1]["n_estimators"]
+        == 7
+    )
     card = FamilyResult("scorecard", {"C": 1.0}, 0.8, 1, 0, len(xt) // 4)
     pipe, params = refit(
         card, spec=spec, X_train=xt, y_train=yt, X_valid=xv, y_valid=yv, config=config, seed=0
     )
     # Same penalty per row as on the tuning sample: C x tuning rows / training rows.
     assert params["C"] == pipe[-1].C == (len(xt) // 4) / len(xt)
+
+
+@pytest.mark.parametrize(
+    ("rounds", "tuning_rows", "training_rows", "expected"),
+    [(50, 50_000, 200_000, 100), (60, 50_000, 500_000, 190), (50, 1000, 1000, 50), (3, 9, 10, 3)],
+)
+def test_refit_rounds_grow_with_the_square_root_of_the_rows(
+    rounds, tuning_rows, training_rows, expected
+):
+    assert tuning.refit_rounds(rounds, tuning_rows, training_rows) == expected
