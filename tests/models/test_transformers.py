@@ -108,3 +108,21 @@ def test_encode_columns_equals_transform(numeric_encoding, categorical_encoding)
     # a refit on other categories forgets the old lookup
     enc.fit(train.assign(region="atlantis"))
     np.testing.assert_array_equal(enc.encode_columns(columns), enc.transform(rows))
+
+
+def test_big_batches_get_the_same_codes_as_the_per_value_lookup():
+    import models.transformers as transformers
+
+    enc = FeatureEncoder(numeric=("x",), categorical=("c",)).fit(frame())
+    rng = np.random.default_rng(0)
+    n = transformers._HASHED_FROM * 3
+    values = np.array(rng.choice(["a", "b", "zzz", "", None, "A"], n), dtype=object)
+    values[::97] = 1  # not a string: unseen, as in the lookup
+    big = enc._codes("c", values)
+    lookup = enc._lookups()["c"]
+    expected = [transformers._MISSING_CODE if v is None else lookup.get(v, -1) for v in values]
+    assert big.dtype == np.int64 and big.tolist() == expected
+    assert set(big.tolist()) == {0, 1, -1, transformers._MISSING_CODE}
+    assert enc._codes("not fitted", values[:n]).tolist() == [
+        transformers._MISSING_CODE if v is None else -1 for v in values
+    ]
