@@ -3,9 +3,10 @@
 LightGBM's own predict walks its trees generically: about 3 µs a row for a 300-tree model on
 two cores, which is all of ``crmml score``'s time on big files. tl2cgen turns the same trees
 into C, compiled once by the machine's C compiler (1-2 s) and cached under
-``$CRMML_HOME/compiled``; it predicts about twice as fast. Every load first checks that the
+``$CRMML_HOME/compiled``; it predicts about twice as fast. The first load checks that the
 compiled model gives the very same numbers as LightGBM on probe rows built from the trees'
-own split points, missing values and category codes; if not, or without a C compiler,
+own split points, missing values and category codes (a ``verified`` file beside the library
+records it, so later loads skip the 0.1 s check); if not, or without a C compiler,
 treelite or tl2cgen, scoring stays on LightGBM. Server workers do not use it: one row costs
 about 20 µs either way.
 """
@@ -30,6 +31,7 @@ log = logging.getLogger("crmml.models")
 # Compiling costs about what LightGBM needs for ~1M rows on two cores: worth it for big inputs.
 COMPILE_MIN_ROWS = 500_000
 _LIB = "model.so"
+_VERIFIED = "verified"
 
 
 @dataclass
@@ -61,14 +63,10 @@ def native_predictor(
     """
     try:
         import tl2cgen
-        import treelite
+        import treelite  # noqa: F401  (library_path and _compile need it)
     except ImportError as exc:
         return None, f"LightGBM predict: {exc.name} not installed"
-    text = booster.model_to_string(num_iteration=-1)
-    key = hashlib.sha256(
-        f"{treelite.__version__}|{tl2cgen.__version__}|".encode() + text.encode()
-    ).hexdigest()[:32]
-    lib = Path(cache) / key / _LIB
+    lib = library_path(booster, cache)
     if not lib.is_file():
         if not compile:
             return None, "LightGBM predict: small input, trees not compiled"
@@ -86,9 +84,28 @@ def native_predictor(
     except Exception as exc:  # a damaged cache entry: drop it, compile next time
         shutil.rmtree(lib.parent, ignore_errors=True)
         return None, f"LightGBM predict: compiled trees unusable ({type(exc).__name__})"
-    if not _agrees(predictor, booster):
-        return None, "LightGBM predict: compiled trees differ from LightGBM on probe rows"
+    verified = lib.parent / _VERIFIED  # same library, same trees: the check holds once done
+    if not verified.is_file():
+        if not _agrees(predictor, booster):
+            return None, "LightGBM predict: compiled trees differ from LightGBM on probe rows"
+        verified.touch()
     return predictor, "trees compiled to C"
+
+
+def library_path(booster: lightgbm.Booster, cache: Path) -> Path:
+    """Where the compiled ``booster`` lives: one folder per trees and tool versions.
+
+    A library is never rewritten in place (a process may have it mapped): it is compiled
+    into a new folder that is renamed into this place.
+    """
+    import tl2cgen
+    import treelite
+
+    text = booster.model_to_string(num_iteration=-1)
+    key = hashlib.sha256(
+        f"{treelite.__version__}|{tl2cgen.__version__}|".encode() + text.encode()
+    ).hexdigest()[:32]
+    return Path(cache) / key / _LIB
 
 
 def _compile(booster: lightgbm.Booster, lib: Path) -> None:

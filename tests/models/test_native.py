@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from models import CrmModel
-from models.native import native_predictor, probe_rows
+from models.native import library_path, native_predictor, probe_rows
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="needs a C compiler")
 
@@ -47,6 +47,7 @@ def test_the_compiled_trees_are_cached_and_found_without_compiling(compiled):
     predictor, why = native_predictor(booster, cache, compile=False)
     assert predictor is not None and why == "trees compiled to C"
     assert len(list(cache.glob("*/model.so"))) == 1
+    assert len(list(cache.glob("*/verified"))) == 1  # checked once, on the first load
     assert not list(cache.glob(".compiling-*"))  # no half-written leftovers
 
 
@@ -92,3 +93,18 @@ def test_other_families_keep_their_own_code(fitted, tmp_path):
     model = CrmModel.from_pipeline(fitted["scorecard"])
     assert model.use_native(tmp_path, compile=True) == "scorecard"
     assert not any(tmp_path.iterdir())
+
+
+def test_a_library_of_other_trees_fails_the_check(compiled, spec, data, tmp_path):
+    from models import make_pipeline
+
+    _, cache, _ = compiled
+    other = make_pipeline("lgbm", {"n_estimators": 7}, spec=spec, seed=1).fit(*data["train"])
+    other_booster = other.steps[-1][1].booster_
+    # the first model's library where the second model's belongs, not yet checked
+    place = library_path(other_booster, tmp_path)
+    place.parent.mkdir()
+    shutil.copy(next(cache.glob("*/model.so")), place)
+    predictor, why = native_predictor(other_booster, tmp_path, compile=False)
+    assert predictor is None and "differ" in why
+    assert not (place.parent / "verified").exists()
