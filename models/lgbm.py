@@ -44,7 +44,8 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         LightGBM's ``monotone_constraints_method``: "intermediate" constrains each split less
         than "basic" (LightGBM's default) and still keeps every direction. "advanced" does
         not, in LightGBM 4.7: scores stepped against the direction by up to 0.04 log-odds
-        on the test data of ``tests/models`` (``test_monotone_holds_over_a_grid...``).
+        on the test data of ``tests/models`` (``test_monotone_holds_over_a_grid...``); open
+        upstream as LightGBM issues #5358 and #6155.
     categorical_features : tuple of int
         Input columns holding ordinal category codes (NaN = missing or unseen).
     random_state : int
