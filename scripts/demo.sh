@@ -12,9 +12,10 @@ TASKS="churn repurchase lead_score"
 crmml() { "$BIN/crmml" "$@"; }
 
 # The demo keeps its own MLflow store and crmml home inside the demo folder.
-export MLFLOW_TRACKING_URI=${MLFLOW_TRACKING_URI:-sqlite:///$PWD/$DEMO_DIR/mlflow.db}
-export CRMML_HOME=${CRMML_HOME:-$PWD/$DEMO_DIR/home}
 mkdir -p "$DEMO_DIR"
+DEMO_ABS=$(cd "$DEMO_DIR" && pwd)  # DEMO_DIR may be relative or absolute
+export MLFLOW_TRACKING_URI=${MLFLOW_TRACKING_URI:-sqlite:///$DEMO_ABS/mlflow.db}
+export CRMML_HOME=${CRMML_HOME:-$DEMO_ABS/home}
 
 echo "== 1/6 sample CRM export ($CUSTOMERS customers)"
 crmml demo-data --out "$DEMO_DIR/raw" --customers "$CUSTOMERS" --seed 7
