@@ -235,6 +235,7 @@ def main() -> None:
             if k.endswith("_best_valid_roc_auc")
         }
         print(f"{'':<11}validation AUC of each tuned family: {per_family}")
+        print(f"{'':<11}tuned lgbm - baseline on test: {lgbm - base:+.5f}")
 
 
 if __name__ == "__main__":
