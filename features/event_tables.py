@@ -112,10 +112,7 @@ def activities(
     parsed: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
 ) -> EventTable:
     """Activities of ``key``'s entities; ``parsed`` is :func:`activity_columns` of ``df``."""
-    if df is None or df.empty or key not in df or len(index) == 0:
-        return EventTable.empty(("channel",))
-    days, cols = parsed or activity_columns(df)
-    return EventTable.build(index, df[key], days, cols)
+    return _keyed_events(df, index, key, parsed or activity_columns, ("channel",))
 
 
 def campaign_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -134,9 +131,15 @@ def campaign(
     parsed: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
 ) -> EventTable:
     """Campaign events of ``key``'s entities; ``parsed`` is :func:`campaign_columns` of ``df``."""
+    return _keyed_events(df, index, key, parsed or campaign_columns, ("group",))
+
+
+def _keyed_events(df, index, key, parsed, names: tuple[str, ...]) -> EventTable:
+    """``df``'s rows of the entities in ``index`` (by column ``key``); ``parsed`` is the
+    already parsed (days, columns) or the function that parses them from ``df``."""
     if df is None or df.empty or key not in df or len(index) == 0:
-        return EventTable.empty(("group",))
-    days, cols = parsed or campaign_columns(df)
+        return EventTable.empty(names)
+    days, cols = parsed(df) if callable(parsed) else parsed
     return EventTable.build(index, df[key], days, cols)
 
 
