@@ -162,59 +162,38 @@ def score(
     from crmml.errors import CrmmlError
     from crmml.paths import crmml_home, default_tracking_uri
     from serving.config import TASKS, load_serving_config
-    from serving.fetch import BackgroundFetch, cannot_load
+    from serving.score_job import ScoreRequest, score_with_registry
 
     if task not in TASKS:
         raise CrmmlError(f"--task: expected one of {', '.join(TASKS)}, found {task!r}")
     cfg = load_serving_config(config)
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    # The registry side (MLflow) runs in a child process while this one imports the scoring
-    # side (pandas, scikit-learn, LightGBM): see serving.fetch.
-    with BackgroundFetch(
-        name=cfg.model_name(task),
-        alias=cfg.alias,
+    req = ScoreRequest(
         task=task,
-        tracking_uri=tracking_uri or default_tracking_uri(),
-        version=model_version,
-    ) as fetch:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        input=input,
+        out=out,
+        home=crmml_home(),
+        with_reasons=with_reasons,
+        tags=tags,
+        tag_rules=tag_rules,
+        id_map=id_map,
+    )
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        from serving.batch import score_file
-        from serving.champion import champion_from_fetched
-        from serving.tags import load_tag_rules
-
-        rules = load_tag_rules(tag_rules) if tags else None
-        if id_map is None and (input.parent / "id_map.parquet").is_file():
-            id_map = input.parent / "id_map.parquet"
-        got = fetch.result()
-        try:
-            champ = champion_from_fetched(got, cfg, task=task)
-        except CrmmlError:
-            raise
-        except Exception as exc:
-            raise CrmmlError(cannot_load(fetch.what, fetch.tracking_uri, exc)) from None
-    champ.scorer.model.set_predict_threads(0)  # this process only scores: use every core
-    notes: list[str] = []
     with Progress(
         TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), console=console, transient=True
     ) as bar:
         job = bar.add_task("rows", total=None)
-        rows = score_file(
-            input,
-            out,
-            scorer=champ.scorer,
-            chunk_rows=cfg.batch_chunk_rows,
-            with_reasons=with_reasons,
-            on_progress=lambda done, total: bar.update(job, completed=done, total=total),
-            task=task,
-            tag_rules=rules,
-            id_map=id_map,
-            native_cache=crmml_home() / "compiled",
-            on_note=notes.append,
+        done = score_with_registry(
+            req,
+            cfg,
+            tracking_uri=tracking_uri or default_tracking_uri(),
+            version=model_version,
+            on_progress=lambda n, total: bar.update(job, completed=n, total=total),
         )
-    engine = f" ({notes[0]})" if notes else ""
-    console.print(f"scored {rows} row(s) with {champ.name} v{champ.version}{engine} -> {out}")
+    engine = f" ({done.engine})" if done.engine else ""
+    console.print(f"scored {done.rows} row(s) with {done.name} v{done.version}{engine} -> {out}")
 
 
 @app.command("bundle")

@@ -30,7 +30,10 @@ def compiled(lgbm_model, tmp_path_factory):
 def test_same_numbers_as_lightgbm_on_probe_and_messy_rows(lgbm_model, compiled, test_rows):
     booster, _, predictor = compiled
     encoded = lgbm_model.pipeline.steps[0][1].transform(test_rows)
-    for rows in (encoded, probe_rows(booster, n=500, seed=3)):
+    probe = probe_rows(booster, n=500, seed=3)
+    extremes = np.where(np.random.default_rng(0).random(probe.shape) < 0.3, np.inf, probe)
+    extremes[::3] *= -1  # -inf, negative values and -0.0 as well (quantized thresholds)
+    for rows in (encoded, probe, extremes):
         assert np.array_equal(predictor.raw_score(rows), booster.predict(rows, raw_score=True))
         assert np.array_equal(predictor.proba(rows), booster.predict(rows))
 
