@@ -43,6 +43,21 @@ def category_strings(values: Any) -> np.ndarray:
     return out
 
 
+def _is_arrow(values: Any) -> bool:
+    return type(values).__module__.startswith("pyarrow")
+
+
+def _arrow_codes(vocabulary: Sequence[str], values: Any) -> np.ndarray:
+    """:meth:`FeatureEncoder._codes` of a pyarrow string array (same codes, a test checks)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(values, value_set=pa.array(list(vocabulary), type=values.type))
+    codes = found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes[values.is_null().to_numpy(zero_copy_only=False)] = _MISSING_CODE
+    return codes
+
+
 def _text(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -206,7 +221,8 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
             x = np.array(columns[c], dtype=np.float64)  # None -> NaN
             values[c] = np.where(np.isinf(x), np.nan, x)
         for c in self.categorical_:
-            values[c] = np.array(columns[c], dtype=object)
+            column = columns[c]
+            values[c] = column if _is_arrow(column) else np.array(column, dtype=object)
         return self._encode(values)
 
     def _encode(self, values: dict[Any, np.ndarray]) -> np.ndarray:
@@ -244,7 +260,13 @@ class FeatureEncoder(TransformerMixin, BaseEstimator):
         return out
 
     def _codes(self, column: Any, values: np.ndarray) -> np.ndarray:
-        """Vocabulary index per value; -1 unseen, ``_MISSING_CODE`` missing (``None``)."""
+        """Vocabulary index per value; -1 unseen, ``_MISSING_CODE`` missing (``None``).
+
+        ``values`` is an object array, or a pyarrow string array (batch scoring of Parquet or
+        CSV: coded by Arrow's hash table without making a Python ``str`` per value).
+        """
+        if _is_arrow(values):
+            return _arrow_codes(self.vocabulary_.get(column, []), values)
         if len(values) >= _HASHED_FROM:
             # pandas' hash table: ~25x faster than a dict lookup per value on a big batch
             vocabulary = pd.Index(self.vocabulary_.get(column, []), dtype=object)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from crmml.errors import CrmmlError
 from models.transformers import category_strings
@@ -147,17 +148,21 @@ class Scorer:
             if spec.kind == "numeric":
                 numbers = pd.to_numeric(col, errors="coerce")
                 columns[spec.name] = numbers.to_numpy(dtype="float64", na_value=np.nan)
+            elif not explain and _arrow_strings(col):
+                # Arrow strings go to the encoder as they are (coded in Arrow, no Python str)
+                columns[spec.name] = pa.array(col.array)
             else:
                 columns[spec.name] = category_strings(col)
         scores, contributions = self.model.score_columns(
             columns, explain=explain and self.top_reasons > 0
         )
+        n = len(scores)
         out = pd.DataFrame(
             {
-                "entity_id": df["entity_id"].astype("str").to_numpy(),
+                "entity_id": df["entity_id"].astype("str").array,
                 "score": scores,
-                "tier": self._tiers(scores),
-                "model_version": self.model_version,
+                "tier": _str_array(self._tier_names, self._tier_index(scores)),
+                "model_version": _str_array([self.model_version], np.zeros(n, np.int8)),
             }
         )
         if explain:
@@ -166,11 +171,19 @@ class Scorer:
 
     # -- helpers -------------------------------------------------------------------------
     def _tiers(self, scores: np.ndarray) -> np.ndarray:
-        """:meth:`tier` of every score, vectorised (batch scoring)."""
-        names = np.full(len(scores), self.tiers[-1].name, dtype=object)
-        for t in reversed(self.tiers):  # lowest band first, so the highest reached wins
-            names[scores >= t.min_score] = t.name
-        return names
+        """:meth:`tier` of every score, vectorised (an object array of names)."""
+        return np.asarray(self._tier_names, dtype=object)[self._tier_index(scores)]
+
+    @property
+    def _tier_names(self) -> list[str]:
+        return [t.name for t in self.tiers]
+
+    def _tier_index(self, scores: np.ndarray) -> np.ndarray:
+        """Index into ``tiers`` of every score: the first band reached, else the last one."""
+        index = np.full(len(scores), len(self.tiers) - 1, dtype=np.int8)
+        for i in reversed(range(len(self.tiers))):  # lowest band first: the highest wins
+            index[scores >= self.tiers[i].min_score] = i
+        return index
 
     def _reasons(self, contributions: Any, columns: dict[str, Any]) -> list[list[dict]]:
         n = len(next(iter(columns.values()))) if columns else 0
@@ -224,3 +237,14 @@ class Scorer:
                         "scored as unknown"
                     )
         return out
+
+
+def _arrow_strings(col: pd.Series) -> bool:
+    """A column of pandas' Arrow-backed strings (pandas 3 reads text from Parquet so)."""
+    return pd.api.types.is_string_dtype(col.dtype) and getattr(col.dtype, "storage", "") == "pyarrow"
+
+
+def _str_array(names: Sequence[str], index: np.ndarray) -> pd.Series:
+    """``names[index]`` as a pandas ``str`` column built in Arrow (no Python str per row)."""
+    taken = pa.array(list(names), type=pa.large_string()).take(pa.array(index))
+    return pd.Series(taken, dtype="str")

@@ -126,3 +126,22 @@ def test_big_batches_get_the_same_codes_as_the_per_value_lookup():
     assert enc._codes("not fitted", values[:n]).tolist() == [
         transformers._MISSING_CODE if v is None else -1 for v in values
     ]
+
+
+def test_arrow_string_columns_get_the_same_codes_and_matrix():
+    import pyarrow as pa
+
+    import models.transformers as transformers
+    from tests.models.conftest import CATEGORICAL, NUMERIC, make_rows, odd_rows
+
+    enc = FeatureEncoder(numeric=NUMERIC, categorical=CATEGORICAL).fit(make_rows(500, 0)[0])
+    rng = np.random.default_rng(1)
+    values = rng.choice(["north", "south", "", "atlantis", "North", None], 5000).tolist()
+    for array in (pa.array(values), pa.chunked_array([values[:7], values[7:]], pa.large_string())):
+        codes = enc._codes("region", array)
+        assert codes.tolist() == enc._codes("region", np.array(values, dtype=object)).tolist()
+    assert transformers._MISSING_CODE in codes and -1 in codes
+    rows = pd.concat([make_rows(50, 1)[0], odd_rows()], ignore_index=True)
+    columns = {c: rows[c].to_numpy(dtype=object) for c in rows.columns}
+    arrow = {**columns, **{c: pa.array(category_strings(rows[c])) for c in CATEGORICAL}}
+    np.testing.assert_array_equal(enc.encode_columns(arrow), enc.encode_columns(columns))

@@ -124,6 +124,20 @@ def test_score_frame_matches_score_records(scorer):
     assert set(framed.columns) == {"entity_id", "score", "tier", "model_version", "reasons"}
 
 
+def test_score_frame_of_arrow_strings_equals_object_strings(scorer):
+    recs = [record("a"), record("b", plan=None, n_orders=5), record("c", plan="zzz")] * 3
+    df = pd.DataFrame(recs)
+    arrow = df.assign(plan=df["plan"].astype("str"), entity_id=df["entity_id"].astype("str"))
+    plain = df.assign(plan=df["plan"].astype(object))
+    for explain in (False, True):
+        pd.testing.assert_frame_equal(
+            scorer.score_frame(arrow, explain=explain), scorer.score_frame(plain, explain=explain)
+        )
+    out = scorer.score_frame(arrow)
+    assert all(str(out[c].dtype) == "str" for c in ("entity_id", "tier", "model_version"))
+    assert list(out["model_version"]) == ["3"] * len(recs)
+
+
 def test_score_frame_missing_column_is_clear(scorer):
     with pytest.raises(CrmmlError, match=r"missing column\(s\).*n_orders"):
         scorer.score_frame(
