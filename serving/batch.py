@@ -21,6 +21,7 @@ from crmml.errors import CrmmlError
 from serving.scorer import Scorer
 
 _FORMATS = (".parquet", ".csv")
+_FEW_VALUES = ("tier", "model_version", "tags")
 
 
 def _fmt(path: Path, what: str) -> str:
@@ -137,11 +138,7 @@ def score_file(
             )
             table = pa.Table.from_pandas(scored, preserve_index=False)
             if writer is None:
-                writer = (
-                    pq.ParquetWriter(tmp, table.schema)
-                    if out_fmt == ".parquet"
-                    else pacsv.CSVWriter(tmp, table.schema)
-                )
+                writer = _writer(tmp, out_fmt, table.schema)
             writer.write_table(table)
             done += len(scored)
             if on_progress:
@@ -156,11 +153,7 @@ def score_file(
                 raw_ids=raw_ids,
             )
             table = pa.Table.from_pandas(empty, preserve_index=False)
-            writer = (
-                pq.ParquetWriter(tmp, table.schema)
-                if out_fmt == ".parquet"
-                else pacsv.CSVWriter(tmp, table.schema)
-            )
+            writer = _writer(tmp, out_fmt, table.schema)
         writer.close()
         writer = None
         os.replace(tmp, out)
@@ -169,6 +162,15 @@ def score_file(
             writer.close()
         tmp.unlink(missing_ok=True)
     return done
+
+
+def _writer(path: Path, fmt: str, schema: pa.Schema):
+    if fmt == ".csv":
+        return pacsv.CSVWriter(path, schema)
+    # Dictionary pages only for the few-valued columns: for unique ids and scores a dictionary
+    # is built and dropped per page (half the writing time, a bigger file).
+    few = [c for c in _FEW_VALUES if c in schema.names]
+    return pq.ParquetWriter(path, schema, use_dictionary=few)
 
 
 def _worth_compiling(path: Path, total: int | None) -> bool:
