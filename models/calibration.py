@@ -14,10 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
 from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.isotonic import IsotonicRegression
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
@@ -28,6 +26,8 @@ METHODS = ("sigmoid", "isotonic")
 
 def _platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Platt (1999) with his smoothed targets; returns ``a, b`` for ``expit(a * raw + b)``."""
+    from scipy.optimize import minimize  # fitting only: scoring never imports SciPy's solvers
+
     n_pos = float(y.sum())
     n_neg = float(len(y) - n_pos)
     target = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
@@ -80,6 +80,8 @@ class Calibrator(ClassifierMixin, BaseEstimator):
         if self.method == "sigmoid":
             self.a_, self.b_ = _platt(raw, y)
         else:
+            from sklearn.isotonic import IsotonicRegression
+
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y)
             self.thresholds_ = iso.X_thresholds_.astype(np.float64)
             self.values_ = iso.y_thresholds_.astype(np.float64)

@@ -7,6 +7,7 @@ pipeline with each piece's ``from_state``, so training and serving share one imp
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -21,18 +22,23 @@ from sklearn.pipeline import Pipeline
 from crmml.errors import CrmmlError
 from models.calibration import Calibrator
 from models.crm_model import CrmModel, pipeline_family, pipeline_spec
-from models.lgbm import BoosterClassifier
-from models.scorecard import ScorecardLogit
 from models.spec import FeatureSpec
-from models.transformers import FeatureEncoder
-from models.tree import RuleTree
 
 MODEL_FILE = "model.json"
 FORMAT = "crmml.model"
 FORMAT_VERSION = 1
+# Step type -> its module, imported when a saved model has that step (a LightGBM model is
+# loaded without the scorecard's and the tree's scikit-learn modules).
 _PIECES = {
-    cls.__name__: cls for cls in (FeatureEncoder, ScorecardLogit, RuleTree, BoosterClassifier)
+    "FeatureEncoder": "models.transformers",
+    "ScorecardLogit": "models.scorecard",
+    "RuleTree": "models.tree",
+    "BoosterClassifier": "models.lgbm",
 }
+
+
+def _piece_class(kind: str) -> Any:
+    return getattr(importlib.import_module(_PIECES[kind]), kind)
 
 
 def _piece_state(piece: Any, files: dict[str, str]) -> dict[str, Any]:
@@ -46,7 +52,7 @@ def _piece(entry: dict[str, Any], files: dict[str, str], where: Path) -> Any:
     if kind not in _PIECES:
         raise CrmmlError(f"{where}: unknown step type {kind!r}; expected one of {sorted(_PIECES)}")
     try:
-        return _PIECES[kind].from_state(entry["state"], files)
+        return _piece_class(kind).from_state(entry["state"], files)
     except (KeyError, TypeError, ValueError) as exc:
         raise CrmmlError(
             f"{where}: step {entry.get('name')!r} ({kind}) has bad state: {exc!r}"
