@@ -184,13 +184,16 @@ def _category_firsts(prep: Prepared) -> EventTable:
     """
     if "category_firsts" not in prep.cache:
         o = prep.orders
-        keep = (o.cols["paid"] > 0) & (o.cols["cat"] >= 0)
-        keys = o.code[keep] * np.int64(1 << 20) + o.cols["cat"][keep]
-        # Orders are sorted by day, so the first occurrence of a pair is its first purchase.
-        uniq, first = np.unique(keys, return_index=True)
-        day = o.day[keep][first]
-        order = np.argsort(day, kind="stable")
-        prep.cache["category_firsts"] = EventTable(code=(uniq >> 20)[order], day=day[order])
+        cats = len(o.labels.get("cat", ()))
+        rows = np.flatnonzero((o.cols["paid"] > 0) & (o.cols["cat"] >= 0))
+        pair = o.code[rows] * cats + o.cols["cat"][rows]
+        # Orders are sorted by day, so a pair's first row is its first purchase; the first
+        # row per pair comes from one pass over a table of all pairs, not from sorting them.
+        seq = np.arange(len(rows))
+        first = np.full(len(prep.customer_ids) * cats, len(rows))
+        np.minimum.at(first, pair, seq)
+        rows = rows[first[pair] == seq]
+        prep.cache["category_firsts"] = EventTable(code=o.code[rows], day=o.day[rows])
     return prep.cache["category_firsts"]
 
 
@@ -243,17 +246,21 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
     # Whole-history columns are folded forward from the previous snapshot (fold_upto).
     last = o.day_upto("last_paid", n, s, keep=o.cols["paid"] > 0)
     cols["days_since_last_order"] = s - last
+    spend: dict[int, np.ndarray] = {}
     for lb in config.lookbacks_days:
         rows = o.span(s - lb, s)
         cols[f"orders_{lb}d"] = o.count(n, rows, o.cols["paid"])
-        cols[f"spend_{lb}d"] = o.count(n, rows, o.cols["paid_amount"])
+        cols[f"spend_{lb}d"] = spend[lb] = o.count(n, rows, o.cols["paid_amount"])
     orders_total = o.total_upto("orders_total", n, s, o.cols["paid"])
     spend_total = o.total_upto("spend_total", n, s, o.cols["paid_amount"])
     cols["orders_total"], cols["spend_total"] = orders_total, spend_total
     cols["avg_order_value"] = _ratio(spend_total, orders_total)
-    cols["spend_trend_90d"] = o.count(n, o.span(s - _LAST90, s), o.cols["paid_amount"]) - o.count(
-        n, o.span(s - 2 * _LAST90, s - _LAST90), o.cols["paid_amount"]
-    )
+    # The 90-day spend is a lookback column already with the default lookbacks: same sums.
+    recent = spend.get(_LAST90)
+    if recent is None:
+        recent = o.count(n, o.span(s - _LAST90, s), o.cols["paid_amount"])
+    before = o.count(n, o.span(s - 2 * _LAST90, s - _LAST90), o.cols["paid_amount"])
+    cols["spend_trend_90d"] = recent - before
     year = o.span(s - 365, s)
     refunds = o.count(n, year, o.cols["refund"])
     cols["refunds_365d"] = refunds

@@ -53,13 +53,14 @@ def normalize_names(values: np.ndarray) -> np.ndarray:
 
 
 def contact_counts(
-    df: pd.DataFrame | None, index: pd.Index | pa.Array
+    df: pd.DataFrame | None, code: np.ndarray | None, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per customer: number of contacts and whether a decision maker is known (0/1)."""
-    n = len(index)
-    if df is None or df.empty:
+    """Per customer: number of contacts and whether a decision maker is known (0/1).
+
+    ``code`` holds each contact row's customer position among ``n`` (-1: unknown).
+    """
+    if df is None or df.empty or code is None:
         return np.zeros(n), np.zeros(n)
-    code = codes(index, df["customer_id"])
     keep = code >= 0
     count = np.bincount(code[keep], minlength=n).astype("float64")
     dm = np.zeros(n)
@@ -70,15 +71,16 @@ def contact_counts(
 
 
 def subscriptions(
-    subs: pd.DataFrame | None, index: pd.Index | pa.Array, grace_days: int
+    subs: pd.DataFrame | None, code: np.ndarray | None, grace_days: int
 ) -> pd.DataFrame:
+    """Subscriptions of known customers (``code``: row codes, -1 unknown), by (code, start)."""
     cols = ["code", "start", "end", "cancelled", "fee", "plan", "renewed"]
-    if subs is None or subs.empty:
+    if subs is None or subs.empty or code is None:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in cols})
     n = len(subs)
     out = pd.DataFrame(
         {
-            "code": codes(index, subs["customer_id"]),
+            "code": code,
             "start": day_numbers(subs["start_date"]),
             "end": day_numbers(subs.get("end_date", pd.Series([None] * n))),
             "cancelled": day_numbers(subs.get("cancelled_at", pd.Series([None] * n))),
@@ -107,12 +109,12 @@ def activity_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray
 
 def activities(
     df: pd.DataFrame | None,
-    index: pd.Index | pa.Array,
-    key: str,
+    code: np.ndarray | None,
     parsed: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
 ) -> EventTable:
-    """Activities of ``key``'s entities; ``parsed`` is :func:`activity_columns` of ``df``."""
-    return _keyed_events(df, index, key, parsed or activity_columns, ("channel",))
+    """Activities of the entities ``code`` (row codes, -1: none of them); ``parsed`` is
+    :func:`activity_columns` of ``df``."""
+    return _keyed_events(df, code, parsed or activity_columns, ("channel",))
 
 
 def campaign_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -126,25 +128,26 @@ def campaign_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray
 
 def campaign(
     df: pd.DataFrame | None,
-    index: pd.Index | pa.Array,
-    key: str,
+    code: np.ndarray | None,
     parsed: tuple[np.ndarray, dict[str, np.ndarray]] | None = None,
 ) -> EventTable:
-    """Campaign events of ``key``'s entities; ``parsed`` is :func:`campaign_columns` of ``df``."""
-    return _keyed_events(df, index, key, parsed or campaign_columns, ("group",))
+    """Campaign events of the entities ``code`` (row codes, -1: none of them); ``parsed`` is
+    :func:`campaign_columns` of ``df``."""
+    return _keyed_events(df, code, parsed or campaign_columns, ("group",))
 
 
-def _keyed_events(df, index, key, parsed, names: tuple[str, ...]) -> EventTable:
-    """``df``'s rows of the entities in ``index`` (by column ``key``); ``parsed`` is the
-    already parsed (days, columns) or the function that parses them from ``df``."""
-    if df is None or df.empty or key not in df or len(index) == 0:
+def _keyed_events(df, code, parsed, names: tuple[str, ...]) -> EventTable:
+    """``df``'s rows with an entity ``code``; ``parsed`` is the already parsed (days,
+    columns) or the function that parses them from ``df``."""
+    if df is None or df.empty or code is None:
         return EventTable.empty(names)
     days, cols = parsed(df) if callable(parsed) else parsed
-    return EventTable.build(index, df[key], days, cols)
+    return EventTable.from_codes(code, days, cols)
 
 
-def tickets(df: pd.DataFrame | None, index: pd.Index | pa.Array) -> EventTable:
-    if df is None or df.empty:
+def tickets(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
+    """Tickets of the customers ``code`` (row codes, -1: unknown customer)."""
+    if df is None or df.empty or code is None:
         return EventTable.empty(("closed", "satisfaction"))
     n = len(df)
     closed = day_numbers(df["closed_at"]) if "closed_at" in df else np.full(n, np.nan)
@@ -153,9 +156,8 @@ def tickets(df: pd.DataFrame | None, index: pd.Index | pa.Array) -> EventTable:
         if "satisfaction" in df
         else np.full(n, np.nan)
     )
-    return EventTable.build(
-        index,
-        df["customer_id"],
+    return EventTable.from_codes(
+        code,
         day_numbers(df["opened_at"]),
         {"closed": closed, "satisfaction": sat},
     )

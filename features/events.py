@@ -60,27 +60,50 @@ class Prepared:
 
 
 def _universe(
-    frames: list[pd.DataFrame | None], key: str
-) -> tuple[pd.Index, pa.Array, list[np.ndarray | None]]:
-    """The distinct ``key`` ids of ``frames`` in order of first appearance, as an Index and
-    as Arrow strings, and each frame's row codes into them (-1: missing id; None: no column).
+    frames: dict[str, pd.DataFrame | None], key: str, defining: int
+) -> tuple[pd.Index, dict[str, np.ndarray | None]]:
+    """The distinct ``key`` ids of the first ``defining`` frames in order of first appearance,
+    and every frame's row codes into them (-1: missing id or not among them; None: no column).
 
-    One Arrow dictionary encoding gives both: hashing every id once matters at millions of
-    order rows, whose codes are then known without a second lookup.
+    One Arrow dictionary encoding over all frames: each id is hashed once and the hash table
+    is built once, instead of one lookup table per referencing table. Ids of the defining
+    frames are met first, so they hold the first dictionary slots; later ones are cut off.
     """
-    present = [f is not None and key in f for f in frames]
-    parts = [_large_chunks(f[key]) for f, ok in zip(frames, present, strict=True) if ok]
+    present = [f is not None and key in f for f in frames.values()]
+    parts = [
+        _large_chunks(f[key]) if ok else [] for f, ok in zip(frames.values(), present, strict=True)
+    ]
     chunks = [c for part in parts for c in part]
     encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
     if not encoded.num_chunks:
-        return pd.Index([], dtype=object), pa.array([], pa.large_string()), [None] * len(frames)
-    ids = encoded.chunk(encoded.num_chunks - 1).dictionary  # shared by all chunks
-    indices = pa.chunked_array([c.indices for c in encoded.chunks], type=pa.int32())
-    all_codes = indices.fill_null(-1).to_numpy().astype(np.int64)
-    ends = np.cumsum([sum(len(c) for c in part) for part in parts])
-    split = iter(np.split(all_codes, ends[:-1]))
-    codes = [next(split) if ok else None for ok in present]
-    return pd.Index(ids.to_numpy(zero_copy_only=False), dtype=object), ids, codes
+        return pd.Index([], dtype=object), dict.fromkeys(frames)
+    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary  # shared by all chunks
+    encoded_chunks = iter(encoded.chunks)
+    codes = [
+        _indices([next(encoded_chunks) for _ in part]) if ok else None
+        for part, ok in zip(parts, present, strict=True)
+    ]
+    n = 1 + max((int(c.max()) for c in codes[:defining] if c is not None and len(c)), default=-1)
+    for c in codes[defining:]:
+        if c is not None:
+            c[c >= n] = -1
+    ids = dictionary.slice(0, n).to_numpy(zero_copy_only=False)
+    return pd.Index(ids, dtype=object), dict(zip(frames, codes, strict=True))
+
+
+def _indices(chunks: list[pa.DictionaryArray], dtype=np.int64) -> np.ndarray:
+    """Dictionary indices as one array (-1: missing), copied chunk by chunk into it.
+
+    At millions of rows a whole-column int32 copy, its concatenation and its int64 cast are
+    each a fresh allocation the kernel must zero; one output array is all that is needed.
+    """
+    out = np.empty(sum(len(c) for c in chunks), dtype=dtype)
+    at = 0
+    for c in chunks:
+        indices = c.indices.fill_null(-1) if c.null_count else c.indices
+        out[at : at + len(c)] = indices.to_numpy()
+        at += len(c)
+    return out
 
 
 def _has(df: pd.DataFrame | None, keys: tuple[str, ...]) -> bool:
@@ -113,11 +136,15 @@ def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
     # A missing status counts as paid: exports without a status column list paid orders only.
     paid = (status.isna() | (status == PAID)).to_numpy(dtype=bool)
     refund = status.isin(REFUND_STATUSES).fillna(False).to_numpy(dtype=bool)
-    amount = pd.to_numeric(df["amount"], errors="coerce").fillna(0.0).to_numpy(float)
-    cats = df["product_category"].astype("string") if "product_category" in df else None
+    # Missing amounts become 0 after the gather, in place: no full-size copy to gather from.
+    amount = pd.to_numeric(df["amount"], errors="coerce").astype("float64").to_numpy()
     # Category codes, not names: labels compare codes (see ``EventTable.labels``), so millions
     # of order rows never become Python strings.
-    cat, names = pd.factorize(cats) if cats is not None else (np.full(n, -1), [])
+    cat, names = (
+        _categories(df["product_category"])
+        if "product_category" in df
+        else (np.full(n, -1, dtype=np.int8), [])
+    )
     # Flags are sorted as booleans and widened after: no full-size float copies to gather.
     table = EventTable.from_codes(
         code,
@@ -125,6 +152,7 @@ def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
         {"amount": amount, "paid": paid, "refund": refund, "cat": cat},
     )
     c = table.cols
+    c["amount"][np.isnan(c["amount"])] = 0.0
     table.cols = {
         "amount": c["amount"],
         "paid": c["paid"].astype(float),
@@ -136,28 +164,50 @@ def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
     return table
 
 
+_CUSTOMER_TABLES = (
+    "customers",
+    "orders",  # these two define the customers
+    "contacts",
+    "subscriptions",
+    "activities",
+    "tickets",
+    "campaign_events",
+)
+_LEAD_TABLES = ("leads", "activities", "campaign_events")  # leads define the leads
+
+
+def _categories(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes of ``values`` in order of first appearance (-1: missing) and their names, like
+    ``pd.factorize``; the codes are the smallest integers that hold them, not int64."""
+    encoded = pc.dictionary_encode(pa.chunked_array(_large_chunks(values), pa.large_string()))
+    last = encoded.num_chunks - 1  # every chunk holds the whole dictionary
+    names = encoded.chunk(last).dictionary.to_pylist() if encoded.num_chunks else []
+    dtype = np.min_scalar_type(-max(len(names), 1))
+    return _indices(encoded.chunks, dtype), names
+
+
 def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
     """Turn an export into the arrays every snapshot reads (done once per build)."""
-    cust_df, orders_df = exports.get("customers"), exports.get("orders")
-    cust_ids, cust_keys, (cust_codes, order_codes) = _universe([cust_df, orders_df], "customer_id")
+    frames = {t: exports.get(t) for t in _CUSTOMER_TABLES}
+    cust_ids, cust = _universe(frames, "customer_id", defining=2)
     n_c = len(cust_ids)
-    customers = _aligned(cust_df, cust_codes, n_c)
+    customers = _aligned(frames["customers"], cust.pop("customers"), n_c)
     created = (
         tb.day_numbers(customers["created_at"])
         if "created_at" in customers
         else np.full(n_c, np.nan)
     )
-    orders = _orders(orders_df, order_codes)
+    orders = _orders(frames["orders"], cust.pop("orders"))
     first_order = np.full(n_c, np.inf)
     np.minimum.at(first_order, orders.code, orders.day)
     first_order[np.isinf(first_order)] = np.nan
-    contacts, dm = tb.contact_counts(exports.get("contacts"), cust_keys)
+    contacts, dm = tb.contact_counts(frames["contacts"], cust.pop("contacts"), n_c)
 
-    lead_df = exports.get("leads")
-    lead_ids, lead_keys, (lead_codes,) = _universe([lead_df], "lead_id")
-    acts = exports.get("activities")
-    camp = exports.get("campaign_events")
-    # Dates and codes of the shared tables are parsed once for customers and leads.
+    lead_frames = {t: exports.get(t) for t in _LEAD_TABLES}
+    lead_ids, lead = _universe(lead_frames, "lead_id", defining=1)
+    lead_df, acts, camp = lead_frames.values()
+    # Codes are popped as they are used, so each is freed once its table is built. Dates and
+    # codes of the shared tables are parsed once for customers and leads.
     acts_cols = tb.activity_columns(acts) if _has(acts, ("customer_id", "lead_id")) else None
     camp_cols = tb.campaign_columns(camp) if _has(camp, ("customer_id", "lead_id")) else None
     return Prepared(
@@ -174,13 +224,13 @@ def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
         decision_maker=dm,
         orders=orders,
         subscriptions=tb.subscriptions(
-            exports.get("subscriptions"), cust_keys, renewal_grace_days
+            frames["subscriptions"], cust.pop("subscriptions"), renewal_grace_days
         ),
-        customer_activities=tb.activities(acts, cust_keys, "customer_id", acts_cols),
-        tickets=tb.tickets(exports.get("tickets"), cust_keys),
-        customer_campaign=tb.campaign(camp, cust_keys, "customer_id", camp_cols),
+        customer_activities=tb.activities(acts, cust.pop("activities"), acts_cols),
+        tickets=tb.tickets(frames["tickets"], cust.pop("tickets")),
+        customer_campaign=tb.campaign(camp, cust.pop("campaign_events"), camp_cols),
         lead_ids=lead_ids,
-        leads=tb.leads(_aligned(lead_df, lead_codes, len(lead_ids))),
-        lead_activities=tb.activities(acts, lead_keys, "lead_id", acts_cols),
-        lead_campaign=tb.campaign(camp, lead_keys, "lead_id", camp_cols),
+        leads=tb.leads(_aligned(lead_df, lead.pop("leads"), len(lead_ids))),
+        lead_activities=tb.activities(acts, lead.pop("activities"), acts_cols),
+        lead_campaign=tb.campaign(camp, lead.pop("campaign_events"), camp_cols),
     )

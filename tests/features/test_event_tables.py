@@ -6,9 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.build import snapshot_features
+from features.customer_features import _category_firsts
 from features.event_table import EventTable, _day_order
 from features.event_tables import day_numbers
-from features.events import prepare
+from features.events import _categories, _universe, prepare
 from tests.features.pit_data import base_exports, exports, order
 
 
@@ -86,3 +87,41 @@ def test_ids_in_first_appearance_order_and_last_customer_row_wins() -> None:
     assert prep.customers["industry"].tolist()[0] == "new"
     assert prep.customers["industry"].isna().tolist() == [False, True, True]
     assert prep.orders.code.tolist() == [1, 2]  # sorted by day: a's order, then z's
+
+
+def _ids(*values: str | None) -> pd.DataFrame:
+    return pd.DataFrame({"customer_id": pd.array(list(values), dtype="string")})
+
+
+def test_universe_codes_other_tables_without_adding_their_ids() -> None:
+    frames = {"customers": _ids("b", "a", None), "orders": _ids("z", "a"), "tickets": _ids("q")}
+    index, found = _universe({**frames, "none": None}, "customer_id", defining=2)
+    assert list(index) == ["b", "a", "z"]
+    assert found["customers"].tolist() == [0, 1, -1]
+    assert found["orders"].tolist() == [2, 1]
+    assert found["tickets"].tolist() == [-1]  # "q" is no customer
+    assert found["none"] is None
+
+
+def test_categories_like_factorize_in_small_integers() -> None:
+    values = pd.Series(["b", None, "a", "b", "c"], dtype="string")
+    codes, names = _categories(values)
+    expected, uniques = pd.factorize(values)
+    assert codes.dtype == np.int8
+    assert codes.tolist() == expected.tolist() and names == list(uniques)
+
+
+def test_category_breadth_counts_first_purchases() -> None:
+    ex = exports(
+        customers=[{"customer_id": "a"}, {"customer_id": "b"}],
+        orders=[
+            order("1", "a", "2024-01-01", product_category="x"),
+            order("2", "a", "2024-01-05", product_category="x"),
+            order("3", "a", "2024-02-01", product_category="y"),
+            order("4", "b", "2024-01-03", product_category="y"),
+        ],
+    )
+    prep = prepare(ex)
+    firsts = _category_firsts(prep)
+    assert firsts.code.tolist() == [0, 1, 0] and firsts.day.tolist() == sorted(firsts.day)
+    assert firsts.total_upto("breadth", 2, firsts.day[-1]).tolist() == [2.0, 1.0]
