@@ -156,7 +156,15 @@ def _id_maps(exports: Exports, prep: Prepared, cust_ps: pd.Series, lead_ps: pd.S
         {"pseudonym": lead_ps, "raw_id": lead_ids, "canonical_id": lead_ids, "kind": "lead"}
     )
     id_map = pd.concat([customers, leads], ignore_index=True).astype("string")
-    merge_json = dict(zip(customers["raw_id"], customers["pseudonym"], strict=True))
+    # Python strings from one conversion per column: iterating an Arrow-backed column yields
+    # them one scalar at a time, several times slower at a million customers.
+    merge_json = dict(
+        zip(
+            customers["raw_id"].to_numpy(dtype=object),
+            customers["pseudonym"].to_numpy(dtype=object),
+            strict=True,
+        )
+    )
     return merge_json, id_map
 
 

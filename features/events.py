@@ -8,6 +8,7 @@ millions of events in seconds; the feature modules only read these arrays.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -187,50 +188,95 @@ def _categories(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
-    """Turn an export into the arrays every snapshot reads (done once per build)."""
-    frames = {t: exports.get(t) for t in _CUSTOMER_TABLES}
-    cust_ids, cust = _universe(frames, "customer_id", defining=2)
-    n_c = len(cust_ids)
-    customers = _aligned(frames["customers"], cust.pop("customers"), n_c)
-    created = (
-        tb.day_numbers(customers["created_at"])
-        if "created_at" in customers
-        else np.full(n_c, np.nan)
-    )
-    orders = _orders(frames["orders"], cust.pop("orders"))
-    first_order = np.full(n_c, np.inf)
-    np.minimum.at(first_order, orders.code, orders.day)
-    first_order[np.isinf(first_order)] = np.nan
-    contacts, dm = tb.contact_counts(frames["contacts"], cust.pop("contacts"), n_c)
+    """Turn an export into the arrays every snapshot reads (done once per build).
 
+    The lead side, the parsing of the activity and campaign tables and the customer names
+    run in a worker thread while this thread builds the customer side: they share no arrays
+    but the parsed columns, and Arrow compute, the regexes and most numpy release the GIL, so
+    the two run on two cores. Each piece is computed as before: the same arrays, in any order.
+    """
+    frames = {t: exports.get(t) for t in _CUSTOMER_TABLES}
     lead_frames = {t: exports.get(t) for t in _LEAD_TABLES}
-    lead_ids, lead = _universe(lead_frames, "lead_id", defining=1)
-    lead_df, acts, camp = lead_frames.values()
-    # Codes are popped as they are used, so each is freed once its table is built. Dates and
-    # codes of the shared tables are parsed once for customers and leads.
-    acts_cols = tb.activity_columns(acts) if _has(acts, ("customer_id", "lead_id")) else None
-    camp_cols = tb.campaign_columns(camp) if _has(camp, ("customer_id", "lead_id")) else None
+    acts, camp = frames["activities"], frames["campaign_events"]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as worker:
+        # One worker runs its jobs in order: the parsed columns are ready for the lead side.
+        parsed = worker.submit(_parsed_events, acts, camp)
+        lead_side = worker.submit(_lead_side, lead_frames, parsed)
+        cust_ids, cust = _universe(frames, "customer_id", defining=2)
+        n_c = len(cust_ids)
+        customers = _aligned(frames["customers"], cust.pop("customers"), n_c)
+        names = worker.submit(_customer_names, customers, n_c, lead_side)
+        created = (
+            tb.day_numbers(customers["created_at"])
+            if "created_at" in customers
+            else np.full(n_c, np.nan)
+        )
+        orders = _orders(frames["orders"], cust.pop("orders"))
+        first_order = np.full(n_c, np.inf)
+        np.minimum.at(first_order, orders.code, orders.day)
+        first_order[np.isinf(first_order)] = np.nan
+        contacts, dm = tb.contact_counts(frames["contacts"], cust.pop("contacts"), n_c)
+        subscriptions = tb.subscriptions(
+            frames["subscriptions"], cust.pop("subscriptions"), renewal_grace_days
+        )
+        tickets = tb.tickets(frames["tickets"], cust.pop("tickets"))
+        # Codes are popped as they are used, so each is freed once its table is built.
+        acts_cols, camp_cols = parsed.result()
+        customer_activities = tb.activities(acts, cust.pop("activities"), acts_cols)
+        customer_campaign = tb.campaign(camp, cust.pop("campaign_events"), camp_cols)
+        lead_ids, leads, lead_activities, lead_campaign = lead_side.result()
+        customer_name = names.result()
     return Prepared(
         as_of=exports.as_of,
         customer_ids=cust_ids,
         customers=customers,
         customer_created=created,
         customer_first_order=first_order,
-        # Company names only serve matching leads to customers; normalising is costly.
-        customer_name=tb.normalize_names(tb.text(customers.get("company_name"), n_c))
-        if len(lead_ids)
-        else np.full(n_c, None, dtype=object),
+        customer_name=customer_name,
         contacts=contacts,
         decision_maker=dm,
         orders=orders,
-        subscriptions=tb.subscriptions(
-            frames["subscriptions"], cust.pop("subscriptions"), renewal_grace_days
-        ),
-        customer_activities=tb.activities(acts, cust.pop("activities"), acts_cols),
-        tickets=tb.tickets(frames["tickets"], cust.pop("tickets")),
-        customer_campaign=tb.campaign(camp, cust.pop("campaign_events"), camp_cols),
+        subscriptions=subscriptions,
+        customer_activities=customer_activities,
+        tickets=tickets,
+        customer_campaign=customer_campaign,
         lead_ids=lead_ids,
-        leads=tb.leads(_aligned(lead_df, lead.pop("leads"), len(lead_ids))),
-        lead_activities=tb.activities(acts, lead.pop("activities"), acts_cols),
-        lead_campaign=tb.campaign(camp, lead.pop("campaign_events"), camp_cols),
+        leads=leads,
+        lead_activities=lead_activities,
+        lead_campaign=lead_campaign,
     )
+
+
+_Parsed = tuple[np.ndarray, dict[str, np.ndarray]] | None
+
+
+def _parsed_events(
+    acts: pd.DataFrame | None, camp: pd.DataFrame | None
+) -> tuple[_Parsed, _Parsed]:
+    """Dates and codes of the activity and campaign tables, parsed once for customers and
+    leads (None: a table without entity ids)."""
+    acts_cols = tb.activity_columns(acts) if _has(acts, ("customer_id", "lead_id")) else None
+    camp_cols = tb.campaign_columns(camp) if _has(camp, ("customer_id", "lead_id")) else None
+    return acts_cols, camp_cols
+
+
+def _lead_side(frames: dict[str, pd.DataFrame | None], parsed: Future):
+    """Lead ids, lead rows and the lead activity and campaign tables (see :func:`prepare`)."""
+    lead_ids, lead = _universe(frames, "lead_id", defining=1)
+    lead_df, acts, camp = frames.values()
+    leads = tb.leads(_aligned(lead_df, lead.pop("leads"), len(lead_ids)))
+    acts_cols, camp_cols = parsed.result()
+    return (
+        lead_ids,
+        leads,
+        tb.activities(acts, lead.pop("activities"), acts_cols),
+        tb.campaign(camp, lead.pop("campaign_events"), camp_cols),
+    )
+
+
+def _customer_names(customers: pd.DataFrame, n: int, lead_side: Future) -> np.ndarray:
+    """Normalised company names of the customers, or all None when there are no leads:
+    they only serve matching leads to customers, and normalising is costly."""
+    if not len(lead_side.result()[0]):  # done already: the worker runs its jobs in order
+        return np.full(n, None, dtype=object)
+    return tb.normalize_names(tb.text(customers.get("company_name"), n))

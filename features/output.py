@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from crmml.atomic import replace_dir as _swap
@@ -24,6 +25,9 @@ from features.contract import AS_OF, ENTITY_ID, LABEL, SENSITIVE_PREFIX
 MANIFEST = "manifest.json"
 # LZ4 writes these wide float tables about twice as fast as snappy at the same size.
 COMPRESSION = "lz4"
+# Float columns with more distinct values than this in their first rows get no dictionary.
+DICTIONARY_MAX_VALUES = 1024
+DICTIONARY_SAMPLE_ROWS = 65_536
 
 
 def _normalise(df: pd.DataFrame, *, what: str, with_label: bool) -> pd.DataFrame:
@@ -101,7 +105,12 @@ class _TaskFile:
         table = pa.Table.from_pandas(chunk, preserve_index=False)
         if self.writer is None:
             self.schema = table.schema
-            self.writer = pq.ParquetWriter(self.path, self.schema, compression=COMPRESSION)
+            self.writer = pq.ParquetWriter(
+                self.path,
+                self.schema,
+                compression=COMPRESSION,
+                use_dictionary=_dictionary_columns(table),
+            )
             return table
         return table.cast(self.schema)
 
@@ -219,7 +228,24 @@ def _write_table(file: _TaskFile, table: pa.Table) -> None:
 
 
 def _write_file(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path, compression=COMPRESSION)
+    pq.write_table(table, path, compression=COMPRESSION, use_dictionary=_dictionary_columns(table))
+
+
+def _dictionary_columns(table: pa.Table) -> list[str]:
+    """The columns written with dictionary pages: all but the many-valued floats.
+
+    A float feature with many values (amounts, ratios) outgrows its dictionary page, so
+    Parquet builds a dictionary in every row group only to fall back to plain values: a
+    fifth to a third of the writing time, and a bigger file. Counts, flags and day gaps take
+    few values and are smaller with one. Judged once per file, on its first rows.
+    """
+    head = table.slice(0, DICTIONARY_SAMPLE_ROWS)
+    return [
+        f.name
+        for f in table.schema
+        if not pa.types.is_floating(f.type)
+        or pc.count_distinct(head[f.name]).as_py() <= DICTIONARY_MAX_VALUES
+    ]
 
 
 def write_training_sets(

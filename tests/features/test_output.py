@@ -90,3 +90,35 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path):
     target.write_text("x")
     with pytest.raises(CrmmlError, match="not a folder"):
         write_training_sets(target, frames=_frames(), manifest={})
+
+
+def test_many_valued_floats_are_written_without_a_dictionary(tmp_path):
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from features.output import DICTIONARY_MAX_VALUES
+
+    n = 2 * DICTIONARY_MAX_VALUES
+    train = pd.DataFrame(
+        {
+            "entity_id": [f"c_{i}" for i in range(n)],
+            "as_of": pd.Timestamp("2024-01-31"),
+            "amount": np.arange(n) / 7,  # all distinct: no dictionary
+            "orders": np.arange(n) % 5 * 1.0,  # few values: a dictionary
+            "label": np.arange(n) % 2,
+        }
+    )
+    frames = {"t": (train, train.drop(columns="label"))}
+    write_training_sets(tmp_path / "out", frames=frames, manifest={})
+    for name in ("t.parquet", "t.scoring.parquet"):
+        path = tmp_path / "out" / name
+        group = pq.ParquetFile(path).metadata.row_group(0)
+        dictionary = {
+            group.column(i).path_in_schema: group.column(i).has_dictionary_page
+            for i in range(group.num_columns)
+        }
+        assert dictionary["amount"] is False
+        assert dictionary["orders"] and dictionary["entity_id"]
+        back = pd.read_parquet(path)
+        assert back["amount"].tolist() == train["amount"].tolist()
+        assert back["orders"].tolist() == train["orders"].tolist()
