@@ -16,8 +16,8 @@ encoded) rows, measured in steady state: the CLI runs the big file twice and the
 counts, because the first run of a new model version also compiles its trees to C (cached per
 version and machine; that first run is printed too). Like any repeated ``crmml score``, these
 runs start scoring with the copy of the champion kept by the run before (``$CRMML_HOME/models``)
-while the registry is asked, and publish the output once the registry names the same version. The servers run one worker each,
-LightGBM on one thread (as crmml serve does).
+while the registry is asked, and publish the output once the registry names the same version.
+The servers run one worker each, LightGBM on one thread (as crmml serve does).
 Targets on 2 cores: (b) >= 2x (a), (c) >= 3x (a) in requests/s; (c) >= 0.8x (d); (c) p50 <=
 25 ms and p99 <= 2x (d)'s; crmml score >= 80% of Booster.predict's rows/s.
 """

@@ -34,5 +34,19 @@ if TYPE_CHECKING:
     from models.spec import FeatureSpec
     from models.state import load_model_dir, save_model_dir
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "FAMILIES",
+    "Calibrator",
+    "Contributions",
+    "CrmModel",
+    "FeatureSpec",
+    "calibrate",
+    "default_params",
+    "load_model_dir",
+    "make_pipeline",
+    "save_model_dir",
+    "starting_trial",
+    "suggest_params",
+]
+
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

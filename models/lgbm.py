@@ -233,13 +233,13 @@ class BoosterClassifier(ClassifierMixin, BaseEstimator):
         """Log-odds of the positive class."""
         X = self._check(X)
         if self.native_ is not None:
-            return self.native_.raw_score(X)
+            return self.native_.raw_score(X, threads=self.predict_threads)
         return self.booster_.predict(X, raw_score=True, num_threads=self.predict_threads)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         X = self._check(X)
         if self.native_ is not None:
-            p = self.native_.proba(X)
+            p = self.native_.proba(X, threads=self.predict_threads)
         else:
             p = self.booster_.predict(X, num_threads=self.predict_threads)
         return np.column_stack([1.0 - p, p])

@@ -4,12 +4,12 @@ LightGBM's own predict walks its trees generically: about 3 µs a row for a 300-
 two cores, which is all of ``crmml score``'s time on big files. tl2cgen turns the same trees
 into C, compiled once by the machine's C compiler (1-2 s) and cached under
 ``$CRMML_HOME/compiled``; with its thresholds quantized it predicts about three times as fast
-on one thread (0.77 against 2.4 s of CPU for 300k rows of the 300-tree benchmark model). The first load checks that the
-compiled model gives the very same numbers as LightGBM on probe rows built from the trees'
-own split points, missing values and category codes (a ``verified`` file beside the library
-records it, so later loads skip the 0.1 s check); if not, or without a C compiler,
-treelite or tl2cgen, scoring stays on LightGBM. Server workers do not use it: one row costs
-about 20 µs either way.
+on one thread (0.77 against 2.4 s of CPU for 300k rows of the 300-tree benchmark model). The
+first load checks that the compiled model gives the very same numbers as LightGBM on probe
+rows built from the trees' own split points, missing values and category codes (a
+``verified`` file beside the library records it, so later loads skip the 0.1 s check); if
+not, or without a C compiler, treelite or tl2cgen, scoring stays on LightGBM. Server workers
+do not use it: one row costs about 20 µs either way.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import lightgbm
@@ -42,22 +42,36 @@ _VERIFIED = "verified"
 
 @dataclass
 class NativePredictor:
-    """A compiled booster: the same raw scores and probabilities as ``Booster.predict``."""
+    """A compiled booster: the same raw scores and probabilities as ``Booster.predict``.
 
-    predictor: object  # tl2cgen.Predictor
+    ``threads`` may change from call to call (``crmml score`` uses one while its registry
+    child runs beside it, then all cores); one tl2cgen predictor is kept per thread count.
+    """
+
     path: Path
+    loaded: dict[int, object] = field(default_factory=dict)
 
-    def raw_score(self, X: np.ndarray) -> np.ndarray:
-        return self._predict(X, margin=True)
+    def raw_score(self, X: np.ndarray, threads: int = 0) -> np.ndarray:
+        return self._predict(X, margin=True, threads=threads)
 
-    def proba(self, X: np.ndarray) -> np.ndarray:
-        return self._predict(X, margin=False)
+    def proba(self, X: np.ndarray, threads: int = 0) -> np.ndarray:
+        return self._predict(X, margin=False, threads=threads)
 
-    def _predict(self, X: np.ndarray, *, margin: bool) -> np.ndarray:
+    def predictor(self, threads: int = 0) -> object:
+        """The tl2cgen predictor for ``threads`` (0: every core), loaded on first use."""
+        import tl2cgen
+
+        n = threads if threads > 0 else (os.cpu_count() or 1)
+        if n not in self.loaded:
+            self.loaded[n] = tl2cgen.Predictor(str(self.path), nthread=n)
+        return self.loaded[n]
+
+    def _predict(self, X: np.ndarray, *, margin: bool, threads: int) -> np.ndarray:
         import tl2cgen
 
         rows = tl2cgen.DMatrix(np.ascontiguousarray(X, dtype=np.float64), dtype="float64")
-        return np.asarray(self.predictor.predict(rows, pred_margin=margin)).reshape(-1)
+        out = self.predictor(threads).predict(rows, pred_margin=margin)
+        return np.asarray(out).reshape(-1)
 
 
 def native_predictor(
@@ -68,8 +82,8 @@ def native_predictor(
     Returns the predictor, or ``None`` with the reason scoring stays on LightGBM.
     """
     try:
-        import tl2cgen
-        import treelite  # noqa: F401  (library_path and _compile need it)
+        import tl2cgen  # noqa: F401  (NativePredictor, library_path and _compile need them)
+        import treelite  # noqa: F401
     except ImportError as exc:
         return None, f"LightGBM predict: {exc.name} not installed"
     lib = library_path(booster, cache)
@@ -84,9 +98,8 @@ def native_predictor(
                 f"LightGBM predict: compiling failed ({type(exc).__name__}: {str(exc)[:200]})",
             )
     try:
-        predictor = NativePredictor(
-            tl2cgen.Predictor(str(lib), nthread=threads or os.cpu_count() or 1), lib
-        )
+        predictor = NativePredictor(lib)
+        predictor.predictor(threads)
     except Exception as exc:  # a damaged cache entry: drop it, compile next time
         shutil.rmtree(lib.parent, ignore_errors=True)
         return None, f"LightGBM predict: compiled trees unusable ({type(exc).__name__})"

@@ -104,6 +104,10 @@ class BackgroundFetch:
             stderr=subprocess.PIPE,
         )
 
+    def running(self) -> bool:
+        """The child is still at work (it takes a core while it runs)."""
+        return self.proc.poll() is None
+
     def result(self) -> Fetched:
         from crmml.errors import CrmmlError
 

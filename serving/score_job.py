@@ -71,7 +71,7 @@ def score_with_registry(
         kept = recall(req.home, tracking_uri=tracking_uri, name=name, ref=ref)
         early = req.out.with_name(f".{req.out.stem}.early-{os.getpid()}{req.out.suffix}")
         try:
-            head = _head_start(kept, req, cfg, rules, early, on_progress) if kept else None
+            head = _head_start(kept, req, cfg, rules, early, fetch, on_progress) if kept else None
             got = fetch.result()
             if head is not None and kept is not None and same_version(got, kept):
                 os.replace(early, req.out)
@@ -85,13 +85,25 @@ def score_with_registry(
     return done
 
 
-def _head_start(kept: Fetched, req, cfg, rules, early: Path, on_progress) -> Scored | None:
-    """Score with the kept copy into ``early``; any fault just forfeits the head start."""
+def _head_start(
+    kept: Fetched, req, cfg, rules, early: Path, fetch: BackgroundFetch, on_progress
+) -> Scored | None:
+    """Score with the kept copy into ``early``; any fault just forfeits the head start.
+
+    While the registry child runs it has a core of its own: the trees are evaluated on one
+    thread until it is done, then on all (on two cores, two threads beside the child made
+    both crawl, and the output waits for the child's answer anyway).
+    """
     from serving.champion import champion_from_fetched
+
+    def progress(done: int, total: int | None) -> None:
+        champ.scorer.model.set_predict_threads(1 if fetch.running() else 0)
+        if on_progress:
+            on_progress(done, total)
 
     try:
         champ = champion_from_fetched(kept, cfg, task=req.task)
-        done = _score(champ, req, cfg, rules, on_progress, out=early)
+        done = _score(champ, req, cfg, rules, progress, out=early, threads=1)
     except Exception as exc:  # noqa: BLE001  the registry's version decides what to report
         log.debug("no head start with the kept %s v%s: %s", req.task, kept.version, exc)
         early.unlink(missing_ok=True)
@@ -112,11 +124,18 @@ def _champion(got: Fetched, cfg: ServingConfig, task: str, fetch: BackgroundFetc
 
 
 def _score(
-    champ, req: ScoreRequest, cfg: ServingConfig, rules, on_progress, *, out: Path | None = None
+    champ,
+    req: ScoreRequest,
+    cfg: ServingConfig,
+    rules,
+    on_progress,
+    *,
+    out: Path | None = None,
+    threads: int = 0,
 ) -> Scored:
     from serving.batch import score_file
 
-    champ.scorer.model.set_predict_threads(0)  # this process only scores: use every core
+    champ.scorer.model.set_predict_threads(threads)  # 0: this process only scores, every core
     id_map = req.id_map
     if id_map is None and (req.input.parent / "id_map.parquet").is_file():
         id_map = req.input.parent / "id_map.parquet"

@@ -241,7 +241,8 @@ class Scorer:
 
 def _arrow_strings(col: pd.Series) -> bool:
     """A column of pandas' Arrow-backed strings (pandas 3 reads text from Parquet so)."""
-    return pd.api.types.is_string_dtype(col.dtype) and getattr(col.dtype, "storage", "") == "pyarrow"
+    dtype = col.dtype
+    return pd.api.types.is_string_dtype(dtype) and getattr(dtype, "storage", "") == "pyarrow"
 
 
 def _str_array(names: Sequence[str], index: np.ndarray) -> pd.Series:
