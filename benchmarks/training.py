@@ -119,7 +119,7 @@ def _tuned_lgbm_auc(features: Path, task: str, run_id: str, config: Path | None)
     split = mlflow.artifacts.load_dict(f"runs:/{run_id}/split.json")
     settled = settled_before_validation(train, split, ts.task_manifest.get("window_days"))
     tuning_rows = len(
-        tuning_sample(train[settled], train["label"][settled], cfg.tuning.max_rows, 0)[0]
+        tuning_sample(train[settled], train["label"][settled], cfg.tuning.rows_for("lgbm"), 0)[0]
     )
     result = FamilyResult("lgbm", params, best.data.metrics["valid_roc_auc"], 0, 0, tuning_rows)
     pipe, _ = refit(

@@ -114,9 +114,8 @@ def train_task(
     # was known before validation starts; a leak shows in a sample's univariate AUC as well,
     # at a tenth of the cost on large training sets.
     settled = settled_before_validation(train, split_meta, ts.task_manifest.get("window_days"))
-    X_tune, y_tune = tuning_sample(
-        X_train[settled], y_train[settled], cfg.tuning.max_rows, cfg.seed
-    )
+    X_settled, y_settled = X_train[settled], y_train[settled]
+    X_tune, y_tune = tuning_sample(X_settled, y_settled, cfg.tuning.max_rows, cfg.seed)
     allowed = check_leakage(
         X_tune,
         y_tune,
@@ -150,11 +149,17 @@ def train_task(
             )
             results = {}
             for family in cfg.families:
+                rows = cfg.tuning.rows_for(family)
+                X_fam, y_fam = (
+                    (X_tune, y_tune)
+                    if rows == cfg.tuning.max_rows
+                    else tuning_sample(X_settled, y_settled, rows, cfg.seed)
+                )
                 results[family] = tune_family(
                     family,
                     spec=spec,
-                    X_train=X_tune,
-                    y_train=y_tune,
+                    X_train=X_fam,
+                    y_train=y_fam,
                     X_valid=X_valid,
                     y_valid=y_valid,
                     config=cfg.tuning,

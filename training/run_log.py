@@ -80,6 +80,7 @@ def run_params(ts: TrainingSet, split_meta: dict, spec, cfg: TrainConfig) -> dic
         "split_kind": split_meta["kind"],
         "train_rows": rows["train"],
         "tuning_rows": min(rows["train"], cfg.tuning.max_rows or rows["train"]),
+        "lgbm_tuning_rows": min(rows["train"], cfg.tuning.rows_for("lgbm") or rows["train"]),
         "valid_rows": rows["valid"],
         "test_rows": rows["test"],
         "n_features": len(spec.features),

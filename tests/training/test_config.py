@@ -32,3 +32,14 @@ def test_bad_family_is_rejected():
     with pytest.raises(ConfigError) as err:
         load_train_config(None, overrides={"families": ["xgboost"]})
     assert "key 'families.0'" in err.value.lines()[0] and "xgboost" in err.value.lines()[0]
+
+
+def test_lightgbm_tunes_on_its_own_sample_never_smaller_than_the_others():
+    from training.config import TuningConfig
+
+    tuning = TuningConfig()
+    assert tuning.rows_for("scorecard") == tuning.rows_for("tree") == 50_000
+    assert tuning.rows_for("lgbm") == 100_000
+    assert TuningConfig(max_rows=200_000).rows_for("lgbm") == 200_000
+    assert TuningConfig(max_rows=None).rows_for("lgbm") is None  # all rows for every family
+    assert TuningConfig(lgbm_max_rows=None).rows_for("lgbm") is None
