@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from crmml.errors import CrmmlError
+from crmml.memory import reuse_freed_memory
 from features import labels as lb
 from features.config import FeaturesConfig
 from features.contract import (
@@ -184,6 +185,7 @@ def _pairs(tasks: list[str], as_of: date, snapshots: int, every: str, config: Fe
     return dates, pairs
 
 
+@reuse_freed_memory()  # the same-sized columns of every snapshot reuse freed pages
 def build_training_sets(
     exports: Exports,
     *,
@@ -217,23 +219,23 @@ def build_training_sets(
     pairs += [(as_of, t) for t in tasks]  # the scoring snapshot, last
     cust_ps = pseudonymize(pd.Series(prep.customer_ids, dtype=object), key=key, kind="customer")
     lead_ps = pseudonymize(pd.Series(prep.lead_ids, dtype=object), key=key, kind="lead")
-    # Arrow arrays: each snapshot takes its rows' pseudonyms without a Python-object round trip.
+    # Arrow-backed: each snapshot takes its rows' pseudonyms without a Python-object round trip.
     pseud = {"customer": _arrow(cust_ps), "lead": _arrow(lead_ps)}
     counts = {t: 0 for t in tasks}
     with TrainingSetWriter(Path(out)) as writer, _progress(progress, len(pairs)) as advance:
         for i, (snap, task) in enumerate(pairs):
-            positions, frame = _rows(prep, feats, task, snap, config)
-            entity_ids = pseud[ENTITY[task]].take(pa.array(positions, type=pa.int64()))
-            frame.insert(0, ENTITY_ID, pd.array(entity_ids, dtype=pd.StringDtype("pyarrow")))
-            frame = frame.reset_index(drop=True)
+            # All entities' columns; the writer gathers the eligible rows straight into Arrow.
+            positions = np.flatnonzero(lb.eligible(prep, task=task, snapshot=snap, config=config))
+            frame = feats(task, snap).copy(deep=False)  # the cached frame stays as it is
+            frame.insert(0, AS_OF, pd.Timestamp(snap).as_unit("ns"))
+            frame.insert(0, ENTITY_ID, pseud[ENTITY[task]])
             if i < len(pairs) - len(tasks):
-                y = lb.labels(prep, task=task, snapshot=snap, config=config)
-                frame[LABEL] = y[positions]
-                if len(frame):  # one chunk per snapshot, streamed: never concatenated
-                    writer.add(task, frame)
-                    counts[task] += len(frame)
+                frame[LABEL] = lb.labels(prep, task=task, snapshot=snap, config=config)
+                if len(positions):  # one chunk per snapshot, streamed: never concatenated
+                    writer.add(task, frame, rows=positions)
+                    counts[task] += len(positions)
             elif counts[task]:
-                writer.scoring(task, frame)
+                writer.scoring(task, frame, rows=positions)
             advance(f"{task} @ {snap}")
         skipped = {
             task: f"no eligible {ENTITY[task]}s at any snapshot from {dates[task][0]} to "
@@ -258,8 +260,8 @@ def build_training_sets(
         )
 
 
-def _arrow(ids: pd.Series) -> pa.Array:
-    return pa.array(ids.astype("string"), type=pa.large_string())
+def _arrow(ids: pd.Series) -> pd.api.extensions.ExtensionArray:
+    return pd.array(pa.array(ids.astype("string"), type=pa.large_string()), dtype="string")
 
 
 def _manifest(exports, config, built, dates, skipped, snapshots, every) -> dict:

@@ -248,10 +248,9 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
     cols["days_since_last_order"] = s - last
     spend: dict[int, np.ndarray] = {}
     for lb in config.lookbacks_days:
-        rows = o.span(s - lb, s)
-        cols[f"orders_{lb}d"] = o.count(n, rows, o.cols["paid"])
-        cols[f"spend_{lb}d"] = spend[lb] = o.count(n, rows, o.cols["paid_amount"])
-    orders_total = o.total_upto("orders_total", n, s, o.cols["paid"])
+        cols[f"orders_{lb}d"] = o.window_count("paid", n, s - lb, s, o.cols["paid"])
+        cols[f"spend_{lb}d"] = spend[lb] = o.count(n, o.span(s - lb, s), o.cols["paid_amount"])
+    orders_total = o.total_upto("paid", n, s, o.cols["paid"])
     spend_total = o.total_upto("spend_total", n, s, o.cols["paid_amount"])
     cols["orders_total"], cols["spend_total"] = orders_total, spend_total
     cols["avg_order_value"] = _ratio(spend_total, orders_total)
@@ -261,10 +260,9 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
         recent = o.count(n, o.span(s - _LAST90, s), o.cols["paid_amount"])
     before = o.count(n, o.span(s - 2 * _LAST90, s - _LAST90), o.cols["paid_amount"])
     cols["spend_trend_90d"] = recent - before
-    year = o.span(s - 365, s)
-    refunds = o.count(n, year, o.cols["refund"])
+    refunds = o.window_count("refund", n, s - 365, s, o.cols["refund"])
     cols["refunds_365d"] = refunds
-    cols["refund_share_365d"] = _ratio(refunds, o.count(n, year))
+    cols["refund_share_365d"] = _ratio(refunds, o.window_count("rows", n, s - 365, s))
     cols["category_breadth"] = _category_firsts(prep).total_upto("breadth", n, s)
     first = np.where(prep.customer_first_order <= s, prep.customer_first_order, np.nan)
     start = np.where(prep.customer_created <= s, prep.customer_created, first)
@@ -273,7 +271,7 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
 
     t = prep.tickets
     for lb in config.lookbacks_days:
-        cols[f"tickets_{lb}d"] = t.count(n, t.span(s - lb, s))
+        cols[f"tickets_{lb}d"] = t.window_count("rows", n, s - lb, s)
     t_hist = t.span(-np.inf, s)
     still_open = ~(t.cols["closed"][t_hist] <= s)
     cols["open_tickets"] = np.bincount(t.code[t_hist][still_open], minlength=n).astype(float)

@@ -57,6 +57,14 @@ def _whole_offsets(days: np.ndarray, low: float, small: np.ndarray) -> bool:
     )
 
 
+LONG_WINDOW_DAYS = 180
+"""Windows this long or longer are counted by folding (:meth:`EventTable.window_count`)."""
+
+
+def _whole(weights: np.ndarray) -> bool:
+    return bool(np.array_equal(weights, np.trunc(weights)))
+
+
 @dataclass
 class EventTable:
     """Events of one kind, sorted by day: ``code[i]`` did something on ``day[i]``."""
@@ -120,6 +128,10 @@ class EventTable:
         update the values in place in row order, like ``np.add.at`` or ``np.maximum.at``:
         then the result is bit for bit the one of a single pass over the history.
         """
+        return self._folded(name, upto, init, fold).copy()
+
+    def _folded(self, name: str, upto: float, init, fold) -> np.ndarray:
+        """:meth:`fold_upto` without the copy: the live state, valid until the next call."""
         hi = int(np.searchsorted(self.day, upto, side="right"))
         state = self.folds.get(name)
         if state is None or state[0] > hi:
@@ -127,16 +139,37 @@ class EventTable:
         done, values = state
         fold(values, slice(done, hi))
         self.folds[name] = (hi, values)
-        return values.copy()
+        return values
 
     def total_upto(self, name: str, n: int, upto: float, weights: np.ndarray | None = None):
         """Per-entity count (or weighted sum) of rows with ``day <= upto``; see
         :meth:`fold_upto`. Equals ``count(n, span(-inf, upto), weights)`` exactly."""
+        return self._total(name, n, upto, weights).copy()
 
+    def _total(self, name: str, n: int, upto: float, weights: np.ndarray | None) -> np.ndarray:
         def add(values: np.ndarray, rows: slice) -> None:
             np.add.at(values, self.code[rows], 1.0 if weights is None else weights[rows])
 
-        return self.fold_upto(name, upto, lambda: np.zeros(n), add)
+        return self._folded(name, upto, lambda: np.zeros(n), add)
+
+    def window_count(
+        self, name: str, n: int, after: float, upto: float, weights: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Per-entity count of rows with ``after < day <= upto``, i.e. ``count(n, span(after,
+        upto), weights)``, for whole-number ``weights`` (flags) only.
+
+        A window of :data:`LONG_WINDOW_DAYS` or more is the difference of two forward folds
+        (``name`` up to ``upto`` and up to ``after``): monthly snapshots then add a month of
+        rows to each instead of re-counting a year, and with whole numbers the float64
+        difference is exact, so the result is bit for bit the bincount's. ``name`` must always
+        come with the same ``weights``. Shorter windows are one bincount.
+        """
+        if upto - after < LONG_WINDOW_DAYS:
+            return self.count(n, self.span(after, upto), weights)
+        if weights is not None and name not in self.folds and not _whole(weights):
+            raise ValueError(f"window_count {name!r}: weights must be whole numbers")
+        upper = self._total(name, n, upto, weights)
+        return upper - self._total(f"{name}@{upto - after:g}", n, after, weights)
 
     def day_upto(
         self,

@@ -27,15 +27,19 @@ def _created_by(prep: Prepared, s: int) -> np.ndarray:
     return ~(prep.customer_created > s)  # unknown created_at: decided by the orders
 
 
-def _paid_between(prep: Prepared, after: float, upto: float, category: str | None = None):
-    o = prep.orders
-    rows = o.span(after, upto)
-    weights = o.cols["paid"]
-    if category is not None:
-        names = o.labels.get("cat", ())
-        code = names.index(category) if category in names else -2  # -2: no order has it
-        weights = weights * (o.cols["cat"] == code)
-    return o.count(len(prep.customer_ids), rows, weights) > 0
+def _paid_between(
+    prep: Prepared, after: float, upto: float, category: str | None = None, *, fold: str = "paid"
+):
+    """Customers with a paid order (of ``category``) in ``(after, upto]``. ``fold`` names the
+    folds of long windows: windows ending at the snapshot share the customer features' folds,
+    windows after it (labels) need their own per window length, as a fold only moves forward."""
+    o, n = prep.orders, len(prep.customer_ids)
+    if category is None:
+        return o.window_count(fold, n, after, upto, o.cols["paid"]) > 0
+    names = o.labels.get("cat", ())
+    code = names.index(category) if category in names else -2  # -2: no order has it
+    weights = o.cols["paid"] * (o.cols["cat"] == code)
+    return o.count(n, o.span(after, upto), weights) > 0
 
 
 def live_rows(subs: pd.DataFrame, s: int) -> pd.Series:
@@ -104,7 +108,7 @@ def labels(prep: Prepared, *, task: str, snapshot: date, config: FeaturesConfig)
     if task == "churn":
         cfg = config.churn
         end = s + cfg.window_days
-        stopped = ~_paid_between(prep, s, end)
+        stopped = ~_paid_between(prep, s, end, fold=f"paid_next_{cfg.window_days}d")
         if not cfg.include_subscriptions or cfg.definition == "orders":
             churned = stopped
         elif cfg.definition == "subscription_aware":
@@ -115,7 +119,9 @@ def labels(prep: Prepared, *, task: str, snapshot: date, config: FeaturesConfig)
         return churned.astype("int64")
     if task == "repurchase":
         cfg = config.repurchase
-        bought = _paid_between(prep, s, s + cfg.window_days, cfg.target_category)
+        bought = _paid_between(
+            prep, s, s + cfg.window_days, cfg.target_category, fold=f"paid_next_{cfg.window_days}d"
+        )
         return bought.astype("int64")
     if task == "lead_score":
         converted = prep.leads["converted"].to_numpy(float)

@@ -13,6 +13,7 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +21,7 @@ import pyarrow.parquet as pq
 
 from crmml.atomic import replace_dir as _swap
 from crmml.errors import CrmmlError
+from features.arrow_rows import take_rows
 from features.contract import AS_OF, ENTITY_ID, LABEL, SENSITIVE_PREFIX
 
 MANIFEST = "manifest.json"
@@ -101,8 +103,12 @@ class _TaskFile:
         self.writer: pq.ParquetWriter | None = None
         self.schema: pa.Schema | None = None
 
-    def table(self, chunk: pd.DataFrame) -> pa.Table:
-        table = pa.Table.from_pandas(chunk, preserve_index=False)
+    def table(self, chunk: pd.DataFrame, rows: np.ndarray | None) -> pa.Table:
+        """The chunk (or its ``rows``) as Arrow in the file's schema, the first one's."""
+        if rows is None:
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+        else:
+            table = take_rows(chunk, rows, self.schema or _schema(chunk))
         if self.writer is None:
             self.schema = table.schema
             self.writer = pq.ParquetWriter(
@@ -111,8 +117,7 @@ class _TaskFile:
                 compression=COMPRESSION,
                 use_dictionary=_dictionary_columns(table),
             )
-            return table
-        return table.cast(self.schema)
+        return table if table.schema == self.schema else table.cast(self.schema)
 
 
 class TrainingSetWriter:
@@ -162,22 +167,29 @@ class TrainingSetWriter:
         if pending is not None:
             pending.result()
 
-    def add(self, task: str, chunk: pd.DataFrame) -> None:
-        """Append training rows (``entity_id``, ``as_of``, features, ``label``) of ``task``."""
+    def add(self, task: str, chunk: pd.DataFrame, rows: np.ndarray | None = None) -> None:
+        """Append training rows (``entity_id``, ``as_of``, features, ``label``) of ``task``:
+        all of ``chunk``, or the rows at positions ``rows`` (gathered straight into Arrow,
+        without a pandas copy of the chunk)."""
         chunk = _normalise(chunk, what=f"{task} training set", with_label=True)
         file = self._files.get(task)
         if file is None:
             file = self._files[task] = _TaskFile(self.tmp / f"{task}.parquet", chunk)
         elif list(chunk.columns) != file.columns:
             raise CrmmlError(f"{task} training set: chunks have different columns")
-        file.counts.append(_snapshot_counts(chunk))
-        self._submit(task, _write_table, file, file.table(chunk))
+        labels = chunk[[AS_OF, LABEL]]
+        file.counts.append(_snapshot_counts(labels if rows is None else labels.take(rows)))
+        self._submit(task, _write_table, file, file.table(chunk, rows))
 
-    def scoring(self, task: str, frame: pd.DataFrame) -> None:
-        """Write the scoring rows of ``task`` (the training columns without ``label``)."""
+    def scoring(self, task: str, frame: pd.DataFrame, rows: np.ndarray | None = None) -> None:
+        """Write the scoring rows of ``task`` (the training columns without ``label``): all
+        of ``frame`` or those at positions ``rows``."""
         frame = _normalise(frame, what=f"{task} scoring set", with_label=False)
-        self._scoring_rows[task] = len(frame)
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if rows is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        else:
+            table = take_rows(frame, rows, _schema(frame))
+        self._scoring_rows[task] = table.num_rows
         self._submit(task, _write_file, table, self.tmp / f"{task}.scoring.parquet")
 
     def commit(self, manifest: dict, extra_files: dict[str, bytes | pd.DataFrame] | None = None):
@@ -221,6 +233,11 @@ class TrainingSetWriter:
                 except Exception:  # noqa: BLE001 - the folder is deleted anyway
                     pass
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _schema(frame: pd.DataFrame) -> pa.Schema:
+    """The Arrow schema (with pandas metadata) of ``frame``, from its first row."""
+    return pa.Table.from_pandas(frame.iloc[:1], preserve_index=False).schema
 
 
 def _write_table(file: _TaskFile, table: pa.Table) -> None:

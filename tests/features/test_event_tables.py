@@ -2,6 +2,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,32 @@ def test_folded_totals_equal_one_pass_in_any_snapshot_order(seed: int, days: lis
         last[np.isinf(last)] = np.nan
         folded = t.day_upto("last_paid", n, s, keep=t.cols["paid"])
         assert np.array_equal(folded, last, equal_nan=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    days=st.lists(st.integers(0, 1100), min_size=1, max_size=8),
+    window=st.sampled_from([30, 180, 365]),
+)
+def test_window_counts_equal_the_bincount_in_any_snapshot_order(
+    seed: int, days: list[int], window: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    code = rng.integers(0, 50, 3000)
+    day = np.sort(rng.integers(0, 1000, 3000)).astype(float)
+    t = EventTable(code=code, day=day, cols={"paid": (rng.random(3000) > 0.3).astype(float)})
+    for s in days:
+        rows = t.span(s - window, s)
+        for name, w in (("paid", t.cols["paid"]), ("rows", None)):
+            got = t.window_count(name, 50, s - window, s, w)
+            assert np.array_equal(got, t.count(50, rows, w))  # bit for bit
+
+
+def test_window_counts_refuse_fractional_weights() -> None:
+    t = _table(2)
+    with pytest.raises(ValueError, match="whole numbers"):
+        t.window_count("spend", 20, -100.0, 160.0, t.cols["amount"])
 
 
 def test_folded_values_are_copies() -> None:
