@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.arrays import ArrowExtensionArray
 
 
 def take_rows(frame: pd.DataFrame, rows: np.ndarray, schema: pa.Schema) -> pa.Table:
@@ -22,11 +23,16 @@ def take_rows(frame: pd.DataFrame, rows: np.ndarray, schema: pa.Schema) -> pa.Ta
     pandas metadata is kept, so the table reads back into the same dtypes); float64 NaN
     becomes null, as there.
     """
-    arrays = []
+    arrays, indices = [], None
     for field in schema:
         col = frame[field.name]
         if col.dtype == np.float64:
             arrays.append(_floats(np.take(col.to_numpy(), rows)))
+        elif isinstance(col.array, ArrowExtensionArray):  # Arrow strings: one Arrow take
+            indices = pa.array(rows) if indices is None else indices
+            arrays.append(pa.array(col.array).take(indices).cast(field.type))
+        elif col.dtype.kind in "iub":  # plain numpy ints and bools hold no missing values
+            arrays.append(pa.array(np.take(col.to_numpy(), rows)).cast(field.type))
         else:
             arrays.append(pa.array(col.take(rows), from_pandas=True).cast(field.type))
     return pa.Table.from_arrays(arrays, schema=schema)

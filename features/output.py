@@ -27,7 +27,7 @@ from features.contract import AS_OF, ENTITY_ID, LABEL, SENSITIVE_PREFIX
 MANIFEST = "manifest.json"
 # LZ4 writes these wide float tables about twice as fast as snappy at the same size.
 COMPRESSION = "lz4"
-# Float columns with more distinct values than this in their first rows get no dictionary.
+# Columns with more distinct values than this in their first rows get no dictionary.
 DICTIONARY_MAX_VALUES = 1024
 DICTIONARY_SAMPLE_ROWS = 65_536
 
@@ -249,19 +249,19 @@ def _write_file(table: pa.Table, path: Path) -> None:
 
 
 def _dictionary_columns(table: pa.Table) -> list[str]:
-    """The columns written with dictionary pages: all but the many-valued floats.
+    """The columns written with dictionary pages: those with few distinct values.
 
-    A float feature with many values (amounts, ratios) outgrows its dictionary page, so
-    Parquet builds a dictionary in every row group only to fall back to plain values: a
-    fifth to a third of the writing time, and a bigger file. Counts, flags and day gaps take
-    few values and are smaller with one. Judged once per file, on its first rows.
+    A many-valued column (amounts, ratios, the entity pseudonyms) outgrows its dictionary
+    page, so Parquet builds a dictionary in every row group only to fall back to plain
+    values: a fifth to a third of the writing time, and a bigger file. Counts, flags, day
+    gaps and categories take few values and are smaller with one. Judged once per file, on
+    its first rows.
     """
     head = table.slice(0, DICTIONARY_SAMPLE_ROWS)
     return [
         f.name
         for f in table.schema
-        if not pa.types.is_floating(f.type)
-        or pc.count_distinct(head[f.name]).as_py() <= DICTIONARY_MAX_VALUES
+        if pc.count_distinct(head[f.name]).as_py() <= DICTIONARY_MAX_VALUES
     ]
 
 

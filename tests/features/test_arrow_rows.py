@@ -19,6 +19,9 @@ def _frame(n: int) -> pd.DataFrame:
             "empty": np.full(n, np.nan),
             "plan": pd.array(rng.choice(["a", "b", None], n), dtype="string"),
             "label": rng.integers(0, 2, n),
+            "flag": rng.random(n) > 0.5,
+            "when": pd.Series(pd.to_datetime(["2026-01-02", None] * (n // 2))).astype("M8[ns]"),
+            "text": pd.Series([["x", None, "y"][i % 3] for i in range(n)], dtype="str"),
         }
     )
 

@@ -10,7 +10,7 @@ from features.output import write_training_sets
 def _frames(n: int = 4):
     train = pd.DataFrame(
         {
-            "entity_id": [f"c_{i}" for i in range(n)],
+            "entity_id": [f"c_{i}" for i in range(n)],  # all distinct: no dictionary
             "as_of": pd.to_datetime(["2024-01-31", "2024-01-31", "2024-02-29", "2024-02-29"][:n]),
             "x": [1, 2, 3, 4][:n],
             "color": pd.Series(["a", "b", "a", None][:n], dtype="category"),
@@ -92,7 +92,7 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path):
         write_training_sets(target, frames=_frames(), manifest={})
 
 
-def test_many_valued_floats_are_written_without_a_dictionary(tmp_path):
+def test_many_valued_columns_are_written_without_a_dictionary(tmp_path):
     import numpy as np
     import pyarrow.parquet as pq
 
@@ -101,10 +101,11 @@ def test_many_valued_floats_are_written_without_a_dictionary(tmp_path):
     n = 2 * DICTIONARY_MAX_VALUES
     train = pd.DataFrame(
         {
-            "entity_id": [f"c_{i}" for i in range(n)],
+            "entity_id": [f"c_{i}" for i in range(n)],  # all distinct: no dictionary
             "as_of": pd.Timestamp("2024-01-31"),
             "amount": np.arange(n) / 7,  # all distinct: no dictionary
             "orders": np.arange(n) % 5 * 1.0,  # few values: a dictionary
+            "region": [["north", "south"][i % 2] for i in range(n)],
             "label": np.arange(n) % 2,
         }
     )
@@ -117,8 +118,9 @@ def test_many_valued_floats_are_written_without_a_dictionary(tmp_path):
             group.column(i).path_in_schema: group.column(i).has_dictionary_page
             for i in range(group.num_columns)
         }
-        assert dictionary["amount"] is False
-        assert dictionary["orders"] and dictionary["entity_id"]
+        assert dictionary["amount"] is False and dictionary["entity_id"] is False
+        assert dictionary["orders"] and dictionary["region"]
         back = pd.read_parquet(path)
         assert back["amount"].tolist() == train["amount"].tolist()
         assert back["orders"].tolist() == train["orders"].tolist()
+        assert back["entity_id"].tolist() == train["entity_id"].tolist()
