@@ -220,7 +220,7 @@ def build_training_sets(
     cust_ps = pseudonymize(pd.Series(prep.customer_ids, dtype=object), key=key, kind="customer")
     lead_ps = pseudonymize(pd.Series(prep.lead_ids, dtype=object), key=key, kind="lead")
     # Arrow-backed: each snapshot takes its rows' pseudonyms without a Python-object round trip.
-    pseud = {"customer": _arrow(cust_ps), "lead": _arrow(lead_ps)}
+    pseud = {"customer": _arrow_strings(cust_ps), "lead": _arrow_strings(lead_ps)}
     counts = {t: 0 for t in tasks}
     with TrainingSetWriter(Path(out)) as writer, _progress(progress, len(pairs)) as advance:
         for i, (snap, task) in enumerate(pairs):
@@ -260,7 +260,7 @@ def build_training_sets(
         )
 
 
-def _arrow(ids: pd.Series) -> pd.api.extensions.ExtensionArray:
+def _arrow_strings(ids: pd.Series) -> pd.api.extensions.ExtensionArray:
     return pd.array(pa.array(ids.astype("string"), type=pa.large_string()), dtype="string")
 
 
