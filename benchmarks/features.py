@@ -23,13 +23,17 @@ import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 # This file is named like the `features` package; drop its folder from the import path so
 # `import features` finds the package, not this script.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
+
+from crmml.memory import keep_freed_arrow_memory  # noqa: E402 - stdlib only
+
+keep_freed_arrow_memory()  # as the `crmml` command does, before pyarrow loads
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
 AS_OF = date(2026, 6, 30)
 EVENT_TABLES = ("orders", "activities", "tickets", "campaign_events", "subscriptions")

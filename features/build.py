@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmml.errors import CrmmlError
-from crmml.memory import reuse_freed_memory
+from crmml.memory import paused_gc, reuse_freed_memory
 from features import labels as lb
 from features.config import FeaturesConfig
 from features.contract import (
@@ -35,6 +36,7 @@ from features.customer_features import customer_features, customer_specs
 from features.event_table import codes as id_codes
 from features.events import Prepared, prepare
 from features.exports import Exports
+from features.json_map import json_object
 from features.lead_features import SENSITIVE as LEAD_SENSITIVE
 from features.lead_features import lead_features, lead_specs
 from features.output import TrainingSetWriter
@@ -138,6 +140,8 @@ def data_hash(exports: Exports, config: FeaturesConfig, snapshots: dict[str, lis
 
 
 def _id_maps(exports: Exports, prep: Prepared, cust_ps: pd.Series, lead_ps: pd.Series):
+    """``merge_map.json`` (every raw customer id, merged ones included -> pseudonym) as bytes,
+    and the ``id_map.parquet`` table of all raw ids."""
     cust_ids = pd.Series(np.asarray(prep.customer_ids, dtype=object), dtype="string")
     lead_ids = pd.Series(np.asarray(prep.lead_ids, dtype=object), dtype="string")
     merge_raw = pd.Series([str(k) for k in exports.merge_map], dtype="string")
@@ -157,14 +161,14 @@ def _id_maps(exports: Exports, prep: Prepared, cust_ps: pd.Series, lead_ps: pd.S
         {"pseudonym": lead_ps, "raw_id": lead_ids, "canonical_id": lead_ids, "kind": "lead"}
     )
     id_map = pd.concat([customers, leads], ignore_index=True).astype("string")
-    # Python strings from one conversion per column: iterating an Arrow-backed column yields
-    # them one scalar at a time, several times slower at a million customers.
-    merge_json = dict(
-        zip(
-            customers["raw_id"].to_numpy(dtype=object),
-            customers["pseudonym"].to_numpy(dtype=object),
-            strict=True,
-        )
+    # Customer ids are distinct and so are the merged-away ids (dict keys); the two overlap
+    # only if a merged-away id is also a customer id, checked against the few merged ones.
+    merged = pa.array(merge_raw[keep], type=pa.large_string())
+    overlap = len(merged) and pc.any(pc.is_in(pa.array(cust_ids), value_set=merged)).as_py()
+    merge_json = json_object(
+        pa.array(customers["raw_id"]),
+        pa.array(customers["pseudonym"]),
+        unique_keys=not overlap,
     )
     return merge_json, id_map
 
@@ -186,6 +190,7 @@ def _pairs(tasks: list[str], as_of: date, snapshots: int, every: str, config: Fe
 
 
 @reuse_freed_memory()  # the same-sized columns of every snapshot reuse freed pages
+@paused_gc()  # millions of ids and pseudonyms, no reference cycles
 def build_training_sets(
     exports: Exports,
     *,
@@ -254,7 +259,7 @@ def build_training_sets(
         return writer.commit(
             manifest,
             extra_files={
-                MERGE_MAP_FILE: json.dumps(merge_json, ensure_ascii=False).encode("utf-8"),
+                MERGE_MAP_FILE: merge_json,
                 ID_MAP_FILE: id_map,
             },
         )

@@ -122,10 +122,15 @@ def _aligned(df: pd.DataFrame | None, codes: np.ndarray | None, n: int) -> pd.Da
     of missing values; like dropping duplicate ids (keep last) and reindexing by id."""
     if df is None or df.empty or codes is None:
         return pd.DataFrame(index=range(n))
-    last = np.full(n, -1, dtype=np.int64)  # -1 is no label of ``df``: a missing row
+    return df.reset_index(drop=True).reindex(_last_rows(codes, n)).reset_index(drop=True)
+
+
+def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """Per id, the position of its last row among ``codes`` (-1: no row)."""
+    last = np.full(n, -1, dtype=np.int64)
     known = codes >= 0
     np.maximum.at(last, codes[known], np.flatnonzero(known))
-    return df.reset_index(drop=True).reindex(last).reset_index(drop=True)
+    return last
 
 
 def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
@@ -190,22 +195,30 @@ def _categories(values: pd.Series) -> tuple[np.ndarray, list[str]]:
 def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
     """Turn an export into the arrays every snapshot reads (done once per build).
 
-    The lead side, the parsing of the activity and campaign tables and the customer names
-    run in a worker thread while this thread builds the customer side: they share no arrays
-    but the parsed columns, and Arrow compute, the regexes and most numpy release the GIL, so
-    the two run on two cores. Each piece is computed as before: the same arrays, in any order.
+    The lead side, the parsing of the activity and campaign tables, the customers' names and
+    their activity and campaign tables run in a worker thread while this thread encodes the
+    customer ids and builds orders, subscriptions and tickets: they share no arrays but the
+    parsed columns and the id codes, and Arrow compute, the regexes and most numpy release the
+    GIL, so the two run on two cores. Each piece is computed as before: the same arrays, in
+    any order.
     """
     frames = {t: exports.get(t) for t in _CUSTOMER_TABLES}
     lead_frames = {t: exports.get(t) for t in _LEAD_TABLES}
     acts, camp = frames["activities"], frames["campaign_events"]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as worker:
-        # One worker runs its jobs in order: the parsed columns are ready for the lead side.
+        # One worker runs its jobs in order: the parsed columns are ready for the lead side,
+        # and the lead side is known when the customers' names are normalised.
         parsed = worker.submit(_parsed_events, acts, camp)
         lead_side = worker.submit(_lead_side, lead_frames, parsed)
+        raw_names = worker.submit(_customer_names, frames["customers"], lead_side)
         cust_ids, cust = _universe(frames, "customer_id", defining=2)
         n_c = len(cust_ids)
-        customers = _aligned(frames["customers"], cust.pop("customers"), n_c)
-        names = worker.submit(_customer_names, customers, n_c, lead_side)
+        customer_rows = cust.pop("customers")
+        # The worker builds the customers' activity and campaign tables once it is done with
+        # the above, while this thread builds orders, subscriptions and tickets.
+        event_codes = cust.pop("activities"), cust.pop("campaign_events")
+        events = worker.submit(_customer_events, acts, camp, *event_codes, parsed)
+        customers = _aligned(frames["customers"], customer_rows, n_c)
         created = (
             tb.day_numbers(customers["created_at"])
             if "created_at" in customers
@@ -221,11 +234,9 @@ def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
         )
         tickets = tb.tickets(frames["tickets"], cust.pop("tickets"))
         # Codes are popped as they are used, so each is freed once its table is built.
-        acts_cols, camp_cols = parsed.result()
-        customer_activities = tb.activities(acts, cust.pop("activities"), acts_cols)
-        customer_campaign = tb.campaign(camp, cust.pop("campaign_events"), camp_cols)
+        customer_activities, customer_campaign = events.result()
         lead_ids, leads, lead_activities, lead_campaign = lead_side.result()
-        customer_name = names.result()
+        customer_name = _aligned_names(raw_names.result(), customer_rows, n_c)
     return Prepared(
         as_of=exports.as_of,
         customer_ids=cust_ids,
@@ -274,9 +285,24 @@ def _lead_side(frames: dict[str, pd.DataFrame | None], parsed: Future):
     )
 
 
-def _customer_names(customers: pd.DataFrame, n: int, lead_side: Future) -> np.ndarray:
-    """Normalised company names of the customers, or all None when there are no leads:
-    they only serve matching leads to customers, and normalising is costly."""
-    if not len(lead_side.result()[0]):  # done already: the worker runs its jobs in order
-        return np.full(n, None, dtype=object)
-    return tb.normalize_names(tb.text(customers.get("company_name"), n))
+def _customer_events(acts, camp, acts_codes, camp_codes, parsed: Future):
+    """The customers' activity and campaign tables (see :func:`prepare`)."""
+    acts_cols, camp_cols = parsed.result()
+    return tb.activities(acts, acts_codes, acts_cols), tb.campaign(camp, camp_codes, camp_cols)
+
+
+def _customer_names(customers: pd.DataFrame | None, lead_side: Future) -> np.ndarray | None:
+    """Normalised company names of the customers table's rows, or None when there are no
+    leads: they only serve matching leads to customers, and normalising is costly."""
+    if customers is None or not len(lead_side.result()[0]):  # done: jobs run in order
+        return None
+    return tb.normalize_names(tb.text(customers.get("company_name"), len(customers)))
+
+
+def _aligned_names(names: np.ndarray | None, codes: np.ndarray | None, n: int) -> np.ndarray:
+    """Per customer, the normalised name of its last row (None: no row or no name)."""
+    out = np.full(n, None, dtype=object)
+    if names is not None and codes is not None:
+        last = _last_rows(codes, n)
+        out[last >= 0] = names[last[last >= 0]]
+    return out

@@ -1,8 +1,13 @@
-"""crmml.memory: the allocator setting of batch jobs changes no result and is undone after."""
+"""crmml.memory: the allocator settings of batch jobs change no result and are undone after."""
+
+import gc
+import os
+import sys
 
 import numpy as np
+from numpy._core.multiarray import _set_madvise_hugepage
 
-from crmml.memory import reuse_freed_memory
+from crmml.memory import ARROW_PURGE_DELAY, keep_freed_arrow_memory, paused_gc, reuse_freed_memory
 
 
 @reuse_freed_memory()
@@ -26,3 +31,41 @@ def test_an_error_inside_still_leaves_the_block() -> None:
         pass
     with reuse_freed_memory():
         assert np.zeros(3).sum() == 0.0
+
+
+def test_numpy_huge_page_advice_is_restored_after_the_block() -> None:
+    before = _set_madvise_hugepage(True)
+    try:
+        with reuse_freed_memory():
+            assert _set_madvise_hugepage(False) is False  # off inside the block
+        assert _set_madvise_hugepage(True) is True  # restored
+    finally:
+        _set_madvise_hugepage(before)
+
+
+def test_paused_gc_restores_the_collector() -> None:
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()  # a collector the caller turned off stays off
+    finally:
+        gc.enable()
+
+
+def test_arrow_memory_setting_keeps_a_user_value(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if pyarrow were loaded: no change
+    monkeypatch.delenv(ARROW_PURGE_DELAY, raising=False)
+    keep_freed_arrow_memory()
+    assert ARROW_PURGE_DELAY not in os.environ
+    monkeypatch.delitem(sys.modules, "pyarrow")
+    monkeypatch.setenv(ARROW_PURGE_DELAY, "50")
+    keep_freed_arrow_memory()
+    assert os.environ[ARROW_PURGE_DELAY] == "50"
+    monkeypatch.delenv(ARROW_PURGE_DELAY)
+    keep_freed_arrow_memory()
+    assert os.environ[ARROW_PURGE_DELAY] == "-1"
