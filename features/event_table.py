@@ -22,13 +22,14 @@ def id_array(index: pd.Index) -> pa.Array:
     return pa.array(pd.Series(np.asarray(index, dtype=object), dtype="string"))
 
 
-def codes(index: pd.Index | pa.Array, ids: pd.Series) -> np.ndarray:
-    """Positions of ``ids`` in the unique ``index`` (-1 when absent or missing)."""
+def codes(index: pd.Index | pa.Array, ids: pd.Series, dtype=np.int64) -> np.ndarray:
+    """Positions of ``ids`` in the unique ``index`` (-1 when absent or missing), as ``dtype``
+    (a small one for a small index: no event-sized int64 temporary)."""
     # Arrow's hash lookup (index_in) of string ids is several times faster than
     # Index.get_indexer on Python strings, and its table holds only the index's values.
     keys = index if isinstance(index, pa.Array) else id_array(index)
     found = pc.index_in(pa.array(ids.astype("string")), value_set=keys)
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
 
 
 def _day_order(days: np.ndarray) -> np.ndarray:

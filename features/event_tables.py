@@ -103,7 +103,7 @@ def activity_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray
     Parsed once and shared by the customer and the lead tables; channels are looked up in
     Arrow, without turning millions of strings into Python objects.
     """
-    channel = codes(pa.array(CHANNELS, type=pa.large_string()), df["channel"]).astype(np.int8)
+    channel = codes(pa.array(CHANNELS, type=pa.large_string()), df["channel"], np.int8)
     return day_numbers(df["activity_date"]), {"channel": channel}
 
 
@@ -121,8 +121,8 @@ def campaign_columns(df: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray
     """Day numbers and event groups (-1: other types) of a campaign events table."""
     types = [t for group in EVENT_GROUPS.values() for t in group]
     group_of = [i for i, group in enumerate(EVENT_GROUPS.values()) for _ in group]
-    found = codes(pa.array(types, type=pa.large_string()), df["event_type"])
-    group = np.array(group_of + [-1], dtype=np.int64)[found]  # not found (-1): the last slot
+    found = codes(pa.array(types, type=pa.large_string()), df["event_type"], np.int8)
+    group = np.array(group_of + [-1], dtype=np.int8)[found]  # not found (-1): the last slot
     return day_numbers(df["event_time"]), {"group": group}
 
 
