@@ -3,7 +3,13 @@
 Usage::
 
     .venv/bin/python benchmarks/features.py --customers 200000
-    .venv/bin/python benchmarks/features.py --customers 1000000   # near-linear scaling check
+    .venv/bin/python benchmarks/features.py --customers 1000000
+    .venv/bin/python benchmarks/features.py --scale-to 1000000     # linear scaling check
+
+``--scale-to N`` generates both sizes, then builds them in alternation (``--rounds`` times
+each, every build in a fresh process) and compares the medians: the build at N customers
+should take no more than N / --customers times as long. Alternating keeps both sizes under the
+same machine conditions; single runs on a VM vary by several percent.
 
 Data: the sample generator's canonical tables (``features.sample.build_tables``, same event
 volume as ``crmml demo-data``), typed like the data-quality gate's output; without the
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,6 +172,8 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--workdir", default=None, help="default: a temporary folder")
     p.add_argument("--phase", choices=["generate", "build"], help=argparse.SUPPRESS)
+    p.add_argument("--scale-to", type=int, default=None, help="also N customers; compare")
+    p.add_argument("--rounds", type=int, default=3, help="builds per size with --scale-to")
     args = p.parse_args()
     if args.phase:
         fn = phase_generate if args.phase == "generate" else phase_build
@@ -172,28 +181,11 @@ def main() -> None:
         return
     if args.workdir:
         Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    if args.scale_to:
+        _scaling(args)
+        return
     with tempfile.TemporaryDirectory(dir=args.workdir) as work:
-        common = [
-            "--customers",
-            str(args.customers),
-            "--snapshots",
-            str(args.snapshots),
-            "--seed",
-            str(args.seed),
-            "--workdir",
-            work,
-        ]
-        res = {}
-        for phase in ("generate", "build"):
-            proc = subprocess.run(
-                [sys.executable, __file__, "--phase", phase, *common],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if proc.returncode:
-                sys.exit(f"{phase} failed:\n{proc.stderr}")
-            res[phase] = json.loads(proc.stdout.strip().splitlines()[-1])
+        res = {phase: _run(phase, args, args.customers, work) for phase in ("generate", "build")}
     g, b = res["generate"], res["build"]
     print(
         f"customers            {args.customers:,} ({g['generator']}, generated in "
@@ -214,6 +206,55 @@ def main() -> None:
         f"peak RSS             {b['peak_rss_mb']:,.0f} MB "
         f"(after loading the tables: {b['rss_after_load_mb']:,.0f} MB)"
     )
+
+
+def _run(phase: str, args, customers: int, work: str) -> dict:
+    """One phase in a fresh process (so its peak RSS is its own); its JSON result."""
+    common = ["--customers", str(customers), "--snapshots", str(args.snapshots)]
+    common += ["--seed", str(args.seed), "--workdir", work]
+    proc = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, *common],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        sys.exit(f"{phase} ({customers:,} customers) failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _scaling(args) -> None:
+    """Both sizes generated once, then built alternately; medians and their ratio."""
+    sizes = (args.customers, args.scale_to)
+    with tempfile.TemporaryDirectory(dir=args.workdir) as work:
+        folders = {n: str(Path(work) / str(n)) for n in sizes}
+        for n in sizes:
+            _run("generate", args, n, folders[n])
+        runs: dict[int, list[dict]] = {n: [] for n in sizes}
+        for _ in range(args.rounds):
+            for n in sizes:
+                runs[n].append(_run("build", args, n, folders[n]))
+    median = {}
+    for n in sizes:
+        seconds = sorted(r["build_seconds"] for r in runs[n])
+        median[n] = statistics.median(seconds)
+        events = runs[n][0]["events"]
+        peak = max(r["peak_rss_mb"] for r in runs[n])
+        print(
+            f"{n:>9,} customers  build median {median[n]:6.2f} s (runs "
+            f"{', '.join(f'{x:.2f}' for x in seconds)}), {events / median[n]:,.0f} events/s, "
+            f"peak RSS {peak:,.0f} MB"
+        )
+    small, big = sizes
+    events = {n: runs[n][0]["events"] for n in sizes}
+    time_ratio = median[big] / median[small]
+    print(
+        f"time ratio {time_ratio:.2f}x for {big / small:.2f}x the customers "
+        f"({events[big] / events[small]:.2f}x the events): "
+        + ("no worse than linear" if time_ratio <= big / small else "worse than linear")
+    )
+    pairs = [b["build_seconds"] / s["build_seconds"] for s, b in zip(*runs.values(), strict=True)]
+    print(f"per-round ratios     {', '.join(f'{r:.2f}' for r in pairs)}")
 
 
 if __name__ == "__main__":
