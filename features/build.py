@@ -222,8 +222,8 @@ def build_training_sets(
     feats = _Features(prep, config)
     dates, pairs = _pairs(tasks, as_of, snapshots, every, config)
     pairs += [(as_of, t) for t in tasks]  # the scoring snapshot, last
-    cust_ps = pseudonymize(pd.Series(prep.customer_ids, dtype=object), key=key, kind="customer")
-    lead_ps = pseudonymize(pd.Series(prep.lead_ids, dtype=object), key=key, kind="lead")
+    cust_ps = _pseudonyms(prep.customer_ids, key=key, kind="customer")
+    lead_ps = _pseudonyms(prep.lead_ids, key=key, kind="lead")
     # Arrow-backed: each snapshot takes its rows' pseudonyms without a Python-object round trip.
     pseud = {"customer": _arrow_strings(cust_ps), "lead": _arrow_strings(lead_ps)}
     counts = {t: 0 for t in tasks}
@@ -263,6 +263,11 @@ def build_training_sets(
                 ID_MAP_FILE: id_map,
             },
         )
+
+
+def _pseudonyms(ids: pd.Index, *, key: bytes, kind: str) -> pd.Series:
+    """Pseudonyms of an entity index: its ids are distinct and present by construction."""
+    return pseudonymize(pd.Series(ids, dtype=object), key=key, kind=kind, distinct=True)
 
 
 def _arrow_strings(ids: pd.Series) -> pd.api.extensions.ExtensionArray:

@@ -44,7 +44,8 @@ class Prepared:
     customers: pd.DataFrame
     customer_created: np.ndarray
     customer_first_order: np.ndarray
-    customer_name: np.ndarray
+    customer_name: pa.Array
+    """Normalised company names (large_string, null: unknown), for matching leads."""
     contacts: np.ndarray
     decision_maker: np.ndarray
     orders: EventTable
@@ -81,7 +82,7 @@ def _universe(
     dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary  # shared by all chunks
     encoded_chunks = iter(encoded.chunks)
     codes = [
-        _indices([next(encoded_chunks) for _ in part]) if ok else None
+        dictionary_indices([next(encoded_chunks) for _ in part]) if ok else None
         for part, ok in zip(parts, present, strict=True)
     ]
     n = 1 + max((int(c.max()) for c in codes[:defining] if c is not None and len(c)), default=-1)
@@ -92,7 +93,7 @@ def _universe(
     return pd.Index(ids, dtype=object), dict(zip(frames, codes, strict=True))
 
 
-def _indices(chunks: list[pa.DictionaryArray], dtype=np.int64) -> np.ndarray:
+def dictionary_indices(chunks: list[pa.DictionaryArray], dtype=np.int64) -> np.ndarray:
     """Dictionary indices as one array (-1: missing), copied chunk by chunk into it.
 
     At millions of rows a whole-column int32 copy, its concatenation and its int64 cast are
@@ -189,7 +190,7 @@ def _categories(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     last = encoded.num_chunks - 1  # every chunk holds the whole dictionary
     names = encoded.chunk(last).dictionary.to_pylist() if encoded.num_chunks else []
     dtype = np.min_scalar_type(-max(len(names), 1))
-    return _indices(encoded.chunks, dtype), names
+    return dictionary_indices(encoded.chunks, dtype), names
 
 
 def prepare(exports: Exports, *, renewal_grace_days: int = 30) -> Prepared:
@@ -291,18 +292,17 @@ def _customer_events(acts, camp, acts_codes, camp_codes, parsed: Future):
     return tb.activities(acts, acts_codes, acts_cols), tb.campaign(camp, camp_codes, camp_cols)
 
 
-def _customer_names(customers: pd.DataFrame | None, lead_side: Future) -> np.ndarray | None:
+def _customer_names(customers: pd.DataFrame | None, lead_side: Future) -> pa.Array | None:
     """Normalised company names of the customers table's rows, or None when there are no
     leads: they only serve matching leads to customers, and normalising is costly."""
     if customers is None or not len(lead_side.result()[0]):  # done: jobs run in order
         return None
-    return tb.normalize_names(tb.text(customers.get("company_name"), len(customers)))
+    return tb.normalize_names(customers.get("company_name"), len(customers))
 
 
-def _aligned_names(names: np.ndarray | None, codes: np.ndarray | None, n: int) -> np.ndarray:
-    """Per customer, the normalised name of its last row (None: no row or no name)."""
-    out = np.full(n, None, dtype=object)
-    if names is not None and codes is not None:
-        last = _last_rows(codes, n)
-        out[last >= 0] = names[last[last >= 0]]
-    return out
+def _aligned_names(names: pa.Array | None, codes: np.ndarray | None, n: int) -> pa.Array:
+    """Per customer, the normalised name of its last row (null: no row or no name)."""
+    if names is None or codes is None:
+        return pa.nulls(n, pa.large_string())
+    last = _last_rows(codes, n)
+    return names.take(pa.array(last, mask=last < 0))

@@ -12,10 +12,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.config import FeaturesConfig
 from features.contract import CHANNELS, SENSITIVE_PREFIX
-from features.events import Prepared, to_day
+from features.events import Prepared, dictionary_indices, to_day
 from features.specs import FeatureSpec, cat, num
 
 LEAD_ATTRIBUTES = ("source", "industry", "region", "company_size", "seniority")
@@ -104,12 +106,16 @@ def _customer_since(prep: Prepared) -> np.ndarray:
             np.isnan(prep.customer_created), prep.customer_first_order, prep.customer_created
         )
         names = prep.customer_name
-        lead_names = prep.leads["name"].to_numpy(dtype=object)
-        codes, uniq = pd.factorize(np.concatenate([names, lead_names]))  # None: -1
+        lead_names = pa.array(prep.leads["name"], type=pa.large_string())
+        # One Arrow hash of all names (not millions of Python strings); null: code -1.
+        encoded = pc.dictionary_encode(pa.chunked_array([names, lead_names]))
+        codes = dictionary_indices(encoded.chunks)
         customer, lead = codes[: len(names)], codes[len(names) :]
-        first = np.full(len(uniq) + 1, np.nan)  # the extra last slot answers code -1
+        last = encoded.num_chunks - 1  # every chunk holds the dictionary so far
+        distinct = len(encoded.chunk(last).dictionary) if encoded.num_chunks else 0
+        first = np.full(distinct + 1, np.nan)  # the extra last slot answers code -1
         known = (customer >= 0) & ~np.isnan(start)
-        first[: len(uniq)] = np.inf
+        first[:distinct] = np.inf
         np.minimum.at(first, customer[known], start[known])
         first[np.isinf(first)] = np.nan
         prep.cache["lead_customer_since"] = first[lead]

@@ -27,7 +27,9 @@ PSEUDONYM_CHARS = 24
 PREFIXES = {"customer": "c_", "lead": "l_"}
 
 
-def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.Series:
+def pseudonymize(
+    ids: pd.Series, *, key: bytes, kind: str | None = None, distinct: bool = False
+) -> pd.Series:
     """Keyed pseudonyms of ``ids`` (hex HMAC-SHA256, 24 chars), same index, string dtype.
 
     Parameters
@@ -35,6 +37,8 @@ def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.S
     ids : raw or canonical ids; missing ids stay missing.
     key : the secret key (see :func:`load_key`).
     kind : ``customer`` or ``lead`` adds a ``c_`` / ``l_`` prefix, so the two never collide.
+    distinct : the caller knows the ids are distinct and none is missing (an entity index):
+        they are hashed as they are, without first finding the distinct ones.
 
     Each distinct id is hashed once, so a million rows over fewer entities stay cheap.
     """
@@ -45,7 +49,10 @@ def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.S
         values = ids.to_numpy(dtype=object)
     else:
         values = ids.astype("string").to_numpy(dtype=object, na_value=None)
-    codes, uniq = pd.factorize(np.where(pd.isna(values), None, values))  # missing: -1
+    if distinct:
+        codes, uniq = None, values
+    else:
+        codes, uniq = pd.factorize(np.where(pd.isna(values), None, values))  # missing: -1
     inner, outer = _hmac_pads(key)
 
     def pseudonym(raw: object) -> str:
@@ -56,7 +63,7 @@ def pseudonymize(ids: pd.Series, *, key: bytes, kind: str | None = None) -> pd.S
         return prefix + o.hexdigest()[:PSEUDONYM_CHARS]
 
     hashed = pa.array([pseudonym(u) for u in uniq], type=pa.large_string())
-    out = hashed.take(pa.array(codes, mask=codes < 0))
+    out = hashed if codes is None else hashed.take(pa.array(codes, mask=codes < 0))
     return pd.Series(pd.array(out, dtype="string"), index=ids.index)
 
 

@@ -71,3 +71,9 @@ def test_wide_key_file_permissions_warn(monkeypatch, tmp_path):
     os.chmod(path, 0o644)
     with pytest.warns(UserWarning, match="chmod 600"):
         assert load_key() == b"abc"
+
+
+def test_distinct_ids_hash_like_any_others():
+    ids = pd.Series(["C1", "客户-7", "C3"], index=[4, 5, 6], dtype=object)
+    out = pseudonymize(ids, key=b"k", kind="customer", distinct=True)
+    assert out.equals(pseudonymize(ids, key=b"k", kind="customer"))
