@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-# This file is named like the `features` package's stages; keep its folder off the path.
+# This folder holds `features.py`, which would shadow the `features` package: keep it off the path.
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
