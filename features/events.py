@@ -67,30 +67,64 @@ def _universe(
     """The distinct ``key`` ids of the first ``defining`` frames in order of first appearance,
     and every frame's row codes into them (-1: missing id or not among them; None: no column).
 
-    One Arrow dictionary encoding over all frames: each id is hashed once and the hash table
-    is built once, instead of one lookup table per referencing table. Ids of the defining
-    frames are met first, so they hold the first dictionary slots; later ones are cut off.
+    The first frame's ids are dictionary-encoded; every later frame's are looked up in the
+    ids found so far (Arrow ``index_in``), and a defining frame's unknown ids are encoded and
+    appended. With a million distinct ids each lookup is a cache miss or two, and one in a
+    finished table costs about two thirds of an insert-or-lookup into a growing one (85 against
+    127 ns a row): the 31.5M ids of a million customers' tables take 2.8 s instead of 3.2 s.
+    The other frames are looked up in one call, so their lookup table is built once.
     """
-    present = [f is not None and key in f for f in frames.values()]
-    parts = [
-        _large_chunks(f[key]) if ok else [] for f, ok in zip(frames.values(), present, strict=True)
-    ]
-    chunks = [c for part in parts for c in part]
-    encoded = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
-    if not encoded.num_chunks:
-        return pd.Index([], dtype=object), dict.fromkeys(frames)
-    dictionary = encoded.chunk(encoded.num_chunks - 1).dictionary  # shared by all chunks
-    encoded_chunks = iter(encoded.chunks)
-    codes = [
-        dictionary_indices([next(encoded_chunks) for _ in part]) if ok else None
-        for part, ok in zip(parts, present, strict=True)
-    ]
-    n = 1 + max((int(c.max()) for c in codes[:defining] if c is not None and len(c)), default=-1)
-    for c in codes[defining:]:
-        if c is not None:
-            c[c >= n] = -1
-    ids = dictionary.slice(0, n).to_numpy(zero_copy_only=False)
-    return pd.Index(ids, dtype=object), dict(zip(frames, codes, strict=True))
+    columns = {
+        name: pa.chunked_array(_large_chunks(f[key]), type=pa.large_string())
+        for name, f in frames.items()
+        if f is not None and key in f
+    }
+    names = list(frames)
+    ids = pa.array([], type=pa.large_string())
+    codes: dict[str, np.ndarray | None] = dict.fromkeys(frames)
+    for name in names[:defining]:
+        if name in columns:
+            codes[name], ids = _defining_codes(columns[name], ids)
+    others = [name for name in names[defining:] if name in columns]
+    if others:
+        found = pc.index_in(
+            pa.chunked_array([c for n in others for c in columns[n].chunks], pa.large_string()),
+            value_set=ids,
+        )
+        at = 0
+        for name in others:
+            codes[name] = _filled_codes(found.slice(at, len(columns[name])))
+            at += len(columns[name])
+    return pd.Index(ids.to_numpy(zero_copy_only=False), dtype=object), codes
+
+
+def _defining_codes(column: pa.ChunkedArray, ids: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Codes of ``column`` into ``ids`` followed by its ids not among them (encoded in order of
+    first appearance), and those ids."""
+    if not len(ids):
+        encoded = pc.dictionary_encode(column)
+        if not encoded.num_chunks:
+            return np.empty(0, dtype=np.int64), ids
+        return dictionary_indices(encoded.chunks), encoded.chunk(encoded.num_chunks - 1).dictionary
+    found = pc.index_in(column, value_set=ids)
+    codes = _filled_codes(found)
+    unknown = (codes < 0) & column.is_valid().to_numpy(zero_copy_only=False)
+    if unknown.any():
+        new = pc.dictionary_encode(column.filter(pa.array(unknown)))
+        codes[unknown] = len(ids) + dictionary_indices(new.chunks)
+        new_ids = new.chunk(new.num_chunks - 1).dictionary
+        ids = pa.concat_arrays([ids, new_ids.cast(pa.large_string())])
+    return codes, ids
+
+
+def _filled_codes(found: pa.ChunkedArray) -> np.ndarray:
+    """``index_in`` results as one int64 array, -1 where nothing was found."""
+    out = np.empty(len(found), dtype=np.int64)
+    at = 0
+    for c in found.chunks:
+        out[at : at + len(c)] = (c.fill_null(-1) if c.null_count else c).to_numpy()
+        at += len(c)
+    return out
 
 
 def dictionary_indices(chunks: list[pa.DictionaryArray], dtype=np.int64) -> np.ndarray:

@@ -121,13 +121,29 @@ def _ids(*values: str | None) -> pd.DataFrame:
 
 
 def test_universe_codes_other_tables_without_adding_their_ids() -> None:
-    frames = {"customers": _ids("b", "a", None), "orders": _ids("z", "a"), "tickets": _ids("q")}
+    frames = {
+        "customers": _ids("b", "a", None),
+        "orders": _ids("z", "a", None, "y", "z"),
+        "tickets": _ids("q", "y", None),
+        "contacts": _ids("a"),
+    }
     index, found = _universe({**frames, "none": None}, "customer_id", defining=2)
-    assert list(index) == ["b", "a", "z"]
+    assert list(index) == ["b", "a", "z", "y"]  # orders-only ids after, in order of appearance
     assert found["customers"].tolist() == [0, 1, -1]
-    assert found["orders"].tolist() == [2, 1]
-    assert found["tickets"].tolist() == [-1]  # "q" is no customer
+    assert found["orders"].tolist() == [2, 1, -1, 3, 2]
+    assert found["tickets"].tolist() == [-1, 3, -1]  # "q" is no customer
+    assert found["contacts"].tolist() == [1]
     assert found["none"] is None
+
+
+def test_universe_of_empty_or_missing_defining_tables() -> None:
+    index, found = _universe(
+        {"leads": _ids(), "activities": _ids("x", None)}, "customer_id", defining=1
+    )
+    assert list(index) == [] and found["leads"].tolist() == []
+    assert found["activities"].tolist() == [-1, -1]
+    index, found = _universe({"leads": None, "activities": _ids("x")}, "customer_id", defining=1)
+    assert list(index) == [] and found["leads"] is None and found["activities"].tolist() == [-1]
 
 
 def test_categories_like_factorize_in_small_integers() -> None:
