@@ -212,14 +212,16 @@ def _run(phase: str, args, customers: int, work: str) -> dict:
     """One phase in a fresh process (so its peak RSS is its own); its JSON result."""
     common = ["--customers", str(customers), "--snapshots", str(args.snapshots)]
     common += ["--seed", str(args.seed), "--workdir", work]
-    proc = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, *common],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    cmd = [sys.executable, __file__, "--phase", phase, *common]
+    return run_json(cmd, f"{phase} ({customers:,} customers)")
+
+
+def run_json(cmd: list[str], what: str) -> dict:
+    """Run ``cmd`` in a fresh process and return the JSON its last output line holds; exit
+    with its error output, naming ``what``, when it fails."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode:
-        sys.exit(f"{phase} ({customers:,} customers) failed:\n{proc.stderr}")
+        sys.exit(f"{what} failed:\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
