@@ -66,12 +66,14 @@ class _Features:
     def __call__(self, task: str, snapshot: date) -> pd.DataFrame:
         key = (ENTITY[task], snapshot)
         if key not in self._cache:
+            # An earlier date's frames go before this one is computed: its same-sized columns
+            # reuse their memory instead of adding a frame's worth (1M customers: ~0.4 GB).
+            self._cache = {k: v for k, v in self._cache.items() if k[1] == snapshot}
             fn = lead_features if task == "lead_score" else customer_features
             frame = fn(self.prep, snapshot=snapshot, config=self.config)
             expected = [s.name for s in _specs(task, self.config)] + list(_sensitive(task))
             if list(frame.columns) != expected:  # the registry and the code must not drift
                 raise RuntimeError(f"{task}: feature columns {list(frame.columns)} != specs")
-            self._cache = {k: v for k, v in self._cache.items() if k[1] == snapshot}
             self._cache[key] = frame
         return self._cache[key]
 
@@ -241,6 +243,7 @@ def build_training_sets(
                     counts[task] += len(positions)
             elif counts[task]:
                 writer.scoring(task, frame, rows=positions)
+            del frame  # shares the cached columns: nothing may hold them past the cache
             advance(f"{task} @ {snap}")
         skipped = {
             task: f"no eligible {ENTITY[task]}s at any snapshot from {dates[task][0]} to "

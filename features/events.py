@@ -169,7 +169,7 @@ def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
 
 
 def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
-    names = ("amount", "paid", "paid_amount", "refund", "cat")
+    names = ("paid", "paid_amount", "refund", "cat")
     if df is None or df.empty or code is None:
         return EventTable.empty(names)
     n = len(df)
@@ -193,11 +193,14 @@ def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
         {"amount": amount, "paid": paid, "refund": refund, "cat": cat},
     )
     c = table.cols
-    c["amount"][np.isnan(c["amount"])] = 0.0
+    # The features read paid amounts only: the amounts become them in place (no second
+    # event-sized column kept: 85 MB at a million customers).
+    paid_amount = c["amount"]
+    paid_amount[np.isnan(paid_amount)] = 0.0
+    paid_amount *= c["paid"]
     table.cols = {
-        "amount": c["amount"],
         "paid": c["paid"].astype(float),
-        "paid_amount": c["amount"] * c["paid"],
+        "paid_amount": paid_amount,
         "refund": c["refund"].astype(float),
         "cat": c["cat"],
     }

@@ -179,12 +179,14 @@ class TrainingSetWriter:
             raise CrmmlError(f"{task} training set: chunks have different columns")
         labels = chunk[[AS_OF, LABEL]]
         file.counts.append(_snapshot_counts(labels if rows is None else labels.take(rows)))
+        self._wait(task)  # the task's previous chunk is written (and freed) before this one
         self._submit(task, _write_table, file, file.table(chunk, rows))
 
     def scoring(self, task: str, frame: pd.DataFrame, rows: np.ndarray | None = None) -> None:
         """Write the scoring rows of ``task`` (the training columns without ``label``): all
         of ``frame`` or those at positions ``rows``."""
         frame = _normalise(frame, what=f"{task} scoring set", with_label=False)
+        self._wait(task)
         if rows is None:
             table = pa.Table.from_pandas(frame, preserve_index=False)
         else:
