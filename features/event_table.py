@@ -149,7 +149,9 @@ class EventTable:
 
     def _total(self, name: str, n: int, upto: float, weights: np.ndarray | None) -> np.ndarray:
         def add(values: np.ndarray, rows: slice) -> None:
-            np.add.at(values, self.code[rows], 1.0 if weights is None else weights[rows])
+            # Flags (booleans) widened first: ``add.at`` is fast only without a cast.
+            w = 1.0 if weights is None else weights[rows].astype(np.float64, copy=False)
+            np.add.at(values, self.code[rows], w)
 
         return self._folded(name, upto, lambda: np.zeros(n), add)
 

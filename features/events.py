@@ -186,7 +186,8 @@ def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
         if "product_category" in df
         else (np.full(n, -1, dtype=np.int8), [])
     )
-    # Flags are sorted as booleans and widened after: no full-size float copies to gather.
+    # Flags stay booleans (a byte a row, not eight: 150 MB less at a million customers); the
+    # counts read them as weights, widened a window or a fold step at a time.
     table = EventTable.from_codes(
         code,
         tb.day_numbers(df["order_date"]),
@@ -199,9 +200,9 @@ def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
     paid_amount[np.isnan(paid_amount)] = 0.0
     paid_amount *= c["paid"]
     table.cols = {
-        "paid": c["paid"].astype(float),
+        "paid": c["paid"],
         "paid_amount": paid_amount,
-        "refund": c["refund"].astype(float),
+        "refund": c["refund"],
         "cat": c["cat"],
     }
     table.labels["cat"] = tuple(str(name) for name in names)
