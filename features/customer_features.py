@@ -185,7 +185,7 @@ def _category_firsts(prep: Prepared) -> EventTable:
     if "category_firsts" not in prep.cache:
         o = prep.orders
         cats = len(o.labels.get("cat", ()))
-        rows = np.flatnonzero((o.cols["paid"] > 0) & (o.cols["cat"] >= 0))
+        rows = np.flatnonzero(o.cols["paid"] & (o.cols["cat"] >= 0))
         pair = o.code[rows] * cats + o.cols["cat"][rows]
         # Orders are sorted by day, so a pair's first row is its first purchase; the first
         # row per pair comes from one pass over a table of all pairs, not from sorting them.
@@ -244,7 +244,7 @@ def customer_features(prep: Prepared, *, snapshot: date, config: FeaturesConfig)
     o = prep.orders
     cols: dict[str, object] = {}
     # Whole-history columns are folded forward from the previous snapshot (fold_upto).
-    last = o.day_upto("last_paid", n, s, keep=o.cols["paid"] > 0)
+    last = o.day_upto("last_paid", n, s, keep=o.cols["paid"])  # a boolean mask already
     cols["days_since_last_order"] = s - last
     spend: dict[int, np.ndarray] = {}
     for lb in config.lookbacks_days:

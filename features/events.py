@@ -171,7 +171,9 @@ def _last_rows(codes: np.ndarray, n: int) -> np.ndarray:
 def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
     names = ("paid", "paid_amount", "refund", "cat")
     if df is None or df.empty or code is None:
-        return EventTable.empty(names)
+        table = EventTable.empty(names)
+        table.cols["paid"] = table.cols["refund"] = np.empty(0, dtype=bool)  # masks, as below
+        return table
     n = len(df)
     status = df["status"].astype("string") if "status" in df else pd.Series(pd.NA, index=df.index)
     # A missing status counts as paid: exports without a status column list paid orders only.
