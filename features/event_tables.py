@@ -52,7 +52,8 @@ def normalize_names(values: pd.Series | None, n: int) -> pa.Array:
 
     if values is None:
         return pa.nulls(n, pa.large_string())
-    return pa.array(normalize_company_names(values.reset_index(drop=True))).cast(pa.large_string())
+    names = pa.array(normalize_company_names(values.reset_index(drop=True)), pa.large_string())
+    return names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
 
 
 def contact_counts(

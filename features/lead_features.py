@@ -106,9 +106,12 @@ def _customer_since(prep: Prepared) -> np.ndarray:
             np.isnan(prep.customer_created), prep.customer_first_order, prep.customer_created
         )
         names = prep.customer_name
-        lead_names = pa.array(prep.leads["name"], type=pa.large_string())
-        # One Arrow hash of all names (not millions of Python strings); null: code -1.
-        encoded = pc.dictionary_encode(pa.chunked_array([names, lead_names]))
+        lead_names = pa.array(prep.leads["name"], type=pa.large_string())  # pandas: chunked
+        # One Arrow hash of all names (not millions of Python strings); null: code -1. Built
+        # from the chunks: given a ChunkedArray, pa.chunked_array() would rebuild it through
+        # Python strings (1 s of a million-customer build).
+        chunks = [c for part in (names, lead_names) for c in _chunks(part)]
+        encoded = pc.dictionary_encode(pa.chunked_array(chunks, pa.large_string()))
         codes = dictionary_indices(encoded.chunks)
         customer, lead = codes[: len(names)], codes[len(names) :]
         last = encoded.num_chunks - 1  # every chunk holds the dictionary so far
@@ -120,6 +123,10 @@ def _customer_since(prep: Prepared) -> np.ndarray:
         first[np.isinf(first)] = np.nan
         prep.cache["lead_customer_since"] = first[lead]
     return prep.cache["lead_customer_since"]
+
+
+def _chunks(values: pa.Array | pa.ChunkedArray) -> list[pa.Array]:
+    return values.chunks if isinstance(values, pa.ChunkedArray) else [values]
 
 
 def _existing_customer(prep: Prepared, s: int) -> np.ndarray:

@@ -2,6 +2,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from features.build import snapshot_features
 from features.customer_features import _category_firsts
 from features.event_table import EventTable, _day_order
-from features.event_tables import day_numbers
+from features.event_tables import day_numbers, normalize_names
 from features.events import _categories, _universe, prepare
 from tests.features.pit_data import base_exports, exports, order
 
@@ -168,3 +169,11 @@ def test_category_breadth_counts_first_purchases() -> None:
     firsts = _category_firsts(prep)
     assert firsts.code.tolist() == [0, 1, 0] and firsts.day.tolist() == sorted(firsts.day)
     assert firsts.total_upto("breadth", 2, firsts.day[-1]).tolist() == [2.0, 1.0]
+
+
+def test_normalized_names_are_one_array_from_a_chunked_column() -> None:
+    chunks = [pa.array(["ABC Co., Ltd."]), pa.array([None, "ＡＢＣ公司"], pa.string())]
+    names = pd.Series(pd.array(pa.chunked_array(chunks), dtype="str"))
+    normalized = normalize_names(names, len(names))
+    assert isinstance(normalized, pa.Array) and normalized.type == pa.large_string()
+    assert normalized[1].as_py() is None and normalized[0] == normalized[2]

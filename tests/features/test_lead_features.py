@@ -4,6 +4,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from features.build import snapshot_features
 from features.config import FeaturesConfig
@@ -58,8 +59,9 @@ def test_first_response_after_snapshot_is_missing_and_flagged():
     assert _leads(date(2024, 7, 12)).loc["L2", "first_response_days"] == 2
 
 
-def test_existing_customer_uses_customers_known_at_the_snapshot():
-    ex = exports(
+def _matching_export():
+    """Two customers (one created 1 Jul, one known by its first order) and three leads."""
+    return exports(
         customers=[
             {"customer_id": "c1", "company_name": "New Co Ltd", "created_at": "2024-07-01"},
             {"customer_id": "c2", "company_name": "Old Corp"},
@@ -81,10 +83,39 @@ def test_existing_customer_uses_customers_known_at_the_snapshot():
             {"lead_id": "c", "created_at": "2024-06-20", "status": "open"},
         ],
     )
+
+
+def test_existing_customer_uses_customers_known_at_the_snapshot():
+    ex = _matching_export()
     before = _leads(date(2024, 6, 30), ex)["is_existing_customer"]
     after = _leads(date(2024, 7, 5), ex)["is_existing_customer"]
     assert before.to_dict() == {"a": 0, "b": 1, "c": 0}
     assert after.to_dict() == {"a": 1, "b": 1, "c": 0}
+
+
+def _one_row_chunks(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text column held in one Arrow chunk per row, as Parquet reads give
+    columns in many chunks."""
+    df = df.copy()
+    for col in df.columns:
+        if pd.api.types.is_string_dtype(df[col]):
+            rows = [df[col].iloc[i : i + 1] for i in range(len(df))]
+            chunked = pa.chunked_array(
+                [pa.array(r, pa.large_string(), from_pandas=True) for r in rows]
+            )
+            df[col] = pd.array(chunked, dtype=df[col].dtype)
+    return df
+
+
+def test_existing_customer_is_the_same_from_many_chunked_columns():
+    ex = _matching_export()
+    plain = _leads(date(2024, 7, 5), ex)
+    for name in ("customers", "leads"):
+        ex.tables[name] = _one_row_chunks(ex.tables[name])
+        assert pa.array(ex.tables[name]["company_name"]).num_chunks == len(ex.tables[name])
+    chunked = _leads(date(2024, 7, 5), ex)
+    pd.testing.assert_frame_equal(chunked, plain)
+    assert plain["is_existing_customer"].to_dict() == {"a": 1, "b": 1, "c": 0}
 
 
 def test_leads_only_export_works():
