@@ -28,9 +28,10 @@ from pathlib import Path
 if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     sys.path.pop(0)
 
-from crmml.memory import keep_freed_arrow_memory  # noqa: E402 - stdlib only
+from crmml.memory import keep_freed_arrow_memory, share_one_malloc_arena  # noqa: E402 - stdlib
 
 keep_freed_arrow_memory()  # as the `crmml` command does, before pyarrow loads
+share_one_malloc_arena()  # and before any thread allocates
 
 BENCHMARK = Path(__file__).resolve().parent / "features.py"
 PHASES = (

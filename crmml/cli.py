@@ -14,13 +14,14 @@ import typer
 from rich.console import Console
 
 from crmml.errors import CrmmlError
-from crmml.memory import keep_freed_arrow_memory
+from crmml.memory import keep_freed_arrow_memory, share_one_malloc_arena
 
 # OpenMP threads (LightGBM, scikit-learn) sleep instead of spinning while they wait: on a
 # machine shared with other jobs, spinning threads take the cores the working ones need
 # (a LightGBM fit ran 2-5x slower). Set before any stage loads the OpenMP runtime.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 keep_freed_arrow_memory()  # Arrow's allocator reads its settings when pyarrow loads
+share_one_malloc_arena()  # before any thread allocates: glibc fixes its arenas then
 
 app = typer.Typer(
     name="crmml",

@@ -10,6 +10,11 @@ threshold stays at 32 MB afterwards (glibc cannot switch its dynamic threshold b
 Hand-written (``ctypes`` over ``mallopt``) because glibc reads its ``MALLOC_*`` variables
 only at process start, too late for a library call; a no-op where the C library is not glibc.
 
+Threads: glibc gives each thread that allocates its own arena, whose heaps hold at most 64 MB,
+so a worker thread's bigger array is always a fresh ``mmap``, unmapped on free and faulted in
+(zeroed) again the next time. :func:`share_one_malloc_arena`, called by the ``crmml`` command
+at start-up, puts every thread on the main heap, which the block above keeps.
+
 Arrow allocates from its own mimalloc, which hands freed pages back to the kernel after
 10 ms: :func:`keep_freed_arrow_memory`, called by the ``crmml`` command before anything loads
 pyarrow, keeps them for reuse. :func:`paused_gc` keeps the cyclic garbage collector out of a
@@ -26,7 +31,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -2, -3, -4, -8
+_GLIBC_MMAP_MAX = 65536  # glibc's default count of mmapped chunks
 _MIB = 1 << 20
 
 
@@ -77,12 +83,35 @@ def _heap_kept() -> Iterator[None]:
     libc.mallopt(_M_MMAP_THRESHOLD, 32 * _MIB)  # glibc's maximum: arrays up to 32 MB reuse heap
     libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)  # trim only when 1 GB lies free at the top
     libc.mallopt(_M_TOP_PAD, 512 * _MIB)  # grow the heap in big steps
+    libc.mallopt(_M_MMAP_MAX, 0)  # bigger arrays too: none is unmapped when freed
     try:
         yield
     finally:
+        libc.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
         libc.mallopt(_M_TOP_PAD, 128 * 1024)  # glibc's defaults
         libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
         libc.malloc_trim(0)
+
+
+def share_one_malloc_arena() -> None:
+    """Let every thread started from now on allocate from glibc's main arena (whole process).
+
+    A thread's own arena grows in heaps of at most 64 MB, so each array above that which a
+    worker thread allocates is a fresh ``mmap``, returned to the kernel when freed: the
+    feature build's worker threads build event-sized arrays (85 MB at a million customers,
+    17 MB at 200k), so only big exports paid for faulting them in again and again. With one
+    arena they come from the main heap, kept by :func:`reuse_freed_memory` (1M customers:
+    ~1 GB fewer page faults, peak RSS -0.1 GB, build ~5% faster; 200k: no change). Small
+    allocations still come from each thread's own cache, without the arena's lock.
+
+    glibc fixes the number of arenas when a thread first needs one, and threads that already
+    have an arena keep it, so this must run before any other thread allocates: the ``crmml``
+    command calls it at start-up. It cannot be undone. A no-op where the C library is not
+    glibc.
+    """
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, 1)
 
 
 ARROW_PURGE_DELAY = "MIMALLOC_PURGE_DELAY"

@@ -2,9 +2,12 @@
 
 import gc
 import os
+import platform
+import subprocess
 import sys
 
 import numpy as np
+import pytest
 from numpy._core.multiarray import _set_madvise_hugepage
 
 from crmml.memory import ARROW_PURGE_DELAY, keep_freed_arrow_memory, paused_gc, reuse_freed_memory
@@ -69,3 +72,36 @@ def test_arrow_memory_setting_keeps_a_user_value(monkeypatch) -> None:
     monkeypatch.delenv(ARROW_PURGE_DELAY)
     keep_freed_arrow_memory()
     assert os.environ[ARROW_PURGE_DELAY] == "-1"
+
+
+_THREAD_REUSE = """
+import resource, sys
+from concurrent.futures import ThreadPoolExecutor
+from crmml import memory
+if sys.argv[1] == "shared":
+    memory.share_one_malloc_arena()
+import numpy as np
+
+def faults_of_second_array():
+    np.ones(96 << 20, dtype=np.uint8)  # freed at once
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    np.ones(96 << 20, dtype=np.uint8)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+with memory.reuse_freed_memory(), ThreadPoolExecutor(1) as worker:
+    print(worker.submit(faults_of_second_array).result() * resource.getpagesize() >> 20)
+"""
+
+
+def _faulted_mb_in_worker(mode: str) -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", _THREAD_REUSE, mode], capture_output=True, text=True, check=True
+    )
+    return int(proc.stdout.strip())
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator settings")
+def test_a_worker_thread_reuses_a_freed_big_array_with_one_shared_arena() -> None:
+    # A thread's own arena cannot hold 96 MB: the array is mapped afresh each time.
+    assert _faulted_mb_in_worker("own") > 80
+    assert _faulted_mb_in_worker("shared") < 10  # the main heap's freed memory is reused
