@@ -62,9 +62,23 @@ def pseudonymize(
         o.update(h.digest())
         return prefix + o.hexdigest()[:PSEUDONYM_CHARS]
 
-    hashed = pa.array([pseudonym(u) for u in uniq], type=pa.large_string())
+    hashed = _mapped_strings(pseudonym, uniq)
     out = hashed if codes is None else hashed.take(pa.array(codes, mask=codes < 0))
     return pd.Series(pd.array(out, dtype="string"), index=ids.index)
+
+
+_CHUNK = 65_536
+
+
+def _mapped_strings(fn, values: np.ndarray) -> pa.Array:
+    """``fn`` of each value as one Arrow string array, built a chunk of values at a time: the
+    Python strings of one chunk are freed before the next is made, so a million pseudonyms
+    reuse a few MB of interpreter memory instead of taking 150 MB of fresh pages."""
+    chunks = [
+        pa.array([fn(v) for v in values[i : i + _CHUNK]], type=pa.large_string())
+        for i in range(0, len(values), _CHUNK)
+    ]
+    return pa.concat_arrays(chunks) if chunks else pa.array([], type=pa.large_string())
 
 
 def _hmac_pads(key: bytes):

@@ -38,10 +38,13 @@ def test_kind_prefix_keeps_customers_and_leads_apart():
     assert c.startswith("c_") and lead.startswith("l_") and c[2:] == lead[2:]
 
 
-def test_many_ids_keep_index_and_uniqueness():
-    ids = pd.Series([f"id{i}" for i in range(20_000)], index=range(5, 20_005), dtype="string")
+def test_many_ids_keep_index_order_and_uniqueness():
+    # More ids than one chunk of hashing (65,536), so the chunks must join in order.
+    ids = pd.Series([f"id{i}" for i in range(70_000)], index=range(5, 70_005), dtype="string")
     out = pseudonymize(ids, key=b"k")
     assert out.index.equals(ids.index) and out.nunique() == len(ids)
+    for pos in (0, 65_535, 65_536, 69_999):
+        assert out.iloc[pos] == pseudonymize(ids.iloc[pos : pos + 1], key=b"k").iloc[0]
 
 
 def test_load_key_prefers_env(monkeypatch, tmp_path):
