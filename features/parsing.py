@@ -119,9 +119,12 @@ def parse_category(series: pd.Series, column: Column) -> Parsed:
         # An alias applies only where its value is one of the column's allowed values.
         respell = {k: v for k, v in VALUE_ALIASES.items() if v in column.allowed}
         norm = norm.map(lambda v: respell.get(v, v)).astype("str")
-    spelled = norm.to_numpy(dtype=object, na_value=None)
-    out = pd.Series(spelled.take(codes, mode="clip") if len(spelled) else None,
-                    index=series.index, dtype="str").where(codes >= 0)  # fmt: skip
+    # Spread back in Arrow (a take of the few spellings, null where missing): no Python
+    # string per row, which cost ~0.5 s per 10M-row column.
+    spelled = pa.array(norm.to_numpy(dtype=object, na_value=None), type=pa.large_string())
+    out = pd.Series(
+        pd.array(spelled.take(pa.array(codes, mask=codes < 0)), dtype="str"), index=series.index
+    )
     changed = (norm != raw).to_numpy()
     count = int(np.bincount(codes[codes >= 0], minlength=len(raw))[changed].sum())
     return Parsed(out, pd.Series(False, index=series.index), normalised=count)
