@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 from crmml.errors import DataQualityError
+from crmml.memory import reuse_freed_memory
 from features.config import FeaturesConfig
 from features.contract import TASK_REQUIREMENTS, buildable_tasks
 from features.exports import Exports
@@ -55,6 +56,11 @@ def _mapping_path(raw_dir: Path, mapping: Path | None) -> Path | None:
     return own if own.is_file() else None
 
 
+# Each rule that leaves rows out copies its table: at a million customers those copies (and
+# the parsed columns) are arrays of 40-90 MB that glibc would map afresh and unmap each time
+# (1M customers, 3 alternated runs: the gate 25.0-27.0 s -> 21.7-23.4 s, kernel time 6.7-9.7 s
+# -> 4.2-4.8 s, its peak RSS +0.15 GB, under the build's; 200k customers: no change).
+@reuse_freed_memory()
 def run_quality_gate(
     raw_dir: Path,
     *,
