@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
+
+from features.contract import ENTITY_TABLES
 
 
 @dataclass
@@ -23,6 +26,8 @@ class Exports:
     tables : canonical table name -> DataFrame (only the tables that were present).
     as_of : the export's cut-off date.
     merge_map : raw customer id -> canonical customer id, for merged duplicates only.
+    entity_codes : what the gate's reference check found, read through :meth:`codes`:
+        (table, id column) -> (the table as checked, each row's position in the entity table).
     file_hashes : file name -> sha256 of the file as read.
     quality : the JSON-ready summary of the data-quality report (counts of warnings by kind).
     source_dir : the folder the export was read from.
@@ -31,6 +36,9 @@ class Exports:
     tables: dict[str, pd.DataFrame]
     as_of: date
     merge_map: dict[str, str] = field(default_factory=dict)
+    entity_codes: dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]] = field(
+        default_factory=dict, repr=False
+    )
     file_hashes: dict[str, str] = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
     source_dir: str = ""
@@ -40,3 +48,16 @@ class Exports:
 
     def get(self, table: str) -> pd.DataFrame | None:
         return self.tables.get(table)
+
+    def codes(self, table: str, column: str) -> np.ndarray | None:
+        """Each row's position in the customers (``customer_id``) or leads (``lead_id``)
+        table, as the data-quality gate found them (-1: no id; read-only), or None when the
+        gate did not look them up or ``tables[table]`` is not the table it checked any more
+        (a table replaced after the gate is looked up afresh)."""
+        entity = ENTITY_TABLES.get(column)
+        for name, key in ((table, column), (entity, column)):
+            checked, found = self.entity_codes.get((name, key), (None, None))
+            df = self.tables.get(name)
+            if found is None or df is not checked or len(df) != len(found):
+                return None
+        return self.entity_codes[(table, column)][1]

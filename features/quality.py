@@ -24,10 +24,10 @@ from features.quality_checks import (
     check_future,
     check_keys,
     check_ranges,
-    check_references,
     completeness,
 )
 from features.quality_merge import derive_customers, merge_duplicate_customers
+from features.quality_references import EntityCodes, check_references
 from features.schemas import check_clean_tables
 
 REPORT_VERSION = 1
@@ -97,6 +97,7 @@ def run_quality_gate(
     merge_map: dict[str, str] = {}
     clusters: list[dict] = []
     latest: dict[str, str | None] = {}
+    entity_codes: EntityCodes = {}
     if not findings.blocking:
         check_keys(tables, findings, config=qc)
     if not findings.blocking:
@@ -107,7 +108,7 @@ def run_quality_gate(
         merge_map, clusters = merge_duplicate_customers(
             tables, findings, threshold=qc.duplicate_name_threshold
         )
-        check_references(tables, findings)
+        entity_codes = check_references(tables, findings)
         latest = check_freshness(tables, findings, as_of=as_of, config=qc)
     present = {name for name, df in tables.items() if len(df)}
     tasks = buildable_tasks(present)
@@ -158,6 +159,7 @@ def run_quality_gate(
             tables=tables,
             as_of=as_of,
             merge_map=merge_map,
+            entity_codes=entity_codes,
             file_hashes=ingested.file_hashes,
             quality=summary,
             source_dir=str(raw_dir),

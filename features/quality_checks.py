@@ -48,15 +48,17 @@ def has_duplicates(series: pd.Series) -> bool:
     return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
 
 
-def _leave_out(
+def leave_out(
     tables: dict[str, pd.DataFrame], name: str, mask: pd.Series, findings: Findings,
     kind: str, why: str, *, column: str | None = None,
-) -> None:  # fmt: skip
+) -> int:  # fmt: skip
+    """Leave the rows of ``mask`` out of table ``name`` and say so; how many there were."""
     n = int(mask.sum())
     if n:
         tables[name] = tables[name][~mask].reset_index(drop=True)
         findings.warn(kind, f"{n} {_noun(name)} {why} left out", table=name, column=column,
                       count=n, action="left out")  # fmt: skip
+    return n
 
 
 def check_keys(
@@ -68,11 +70,11 @@ def check_keys(
         df = tables[name]
         for col in table.columns:
             if not col.nullable and col.name != table.primary_key:
-                _leave_out(tables, name, tables[name][col.name].isna(), findings, "missing_value",
+                leave_out(tables, name, tables[name][col.name].isna(), findings, "missing_value",
                            f"with missing {col.name}", column=col.name)  # fmt: skip
         df = tables[name]
         pk = table.primary_key
-        _leave_out(tables, name, df[pk].isna(), findings, "missing_value", f"with missing {pk}",
+        leave_out(tables, name, df[pk].isna(), findings, "missing_value", f"with missing {pk}",
                    column=pk)  # fmt: skip
         df = tables[name]
         if not has_duplicates(df[pk]):
@@ -108,7 +110,7 @@ def check_future(tables: dict[str, pd.DataFrame], findings: Findings, *, as_of: 
         table = TABLES[name]
         if table.event_date:
             late = tables[name][table.event_date] > cutoff
-            _leave_out(tables, name, late, findings, "future_dated",
+            leave_out(tables, name, late, findings, "future_dated",
                        f"dated after {as_of} ({table.event_date})",
                        column=table.event_date)  # fmt: skip
         df = tables[name]
@@ -129,7 +131,7 @@ def check_future(tables: dict[str, pd.DataFrame], findings: Findings, *, as_of: 
 def check_ranges(tables: dict[str, pd.DataFrame], findings: Findings) -> None:
     """Negative amounts leave the order out; negative fees and bad satisfaction become missing."""
     if "orders" in tables:
-        _leave_out(tables, "orders", tables["orders"]["amount"] < 0, findings,
+        leave_out(tables, "orders", tables["orders"]["amount"] < 0, findings,
                    "negative_amount", "with negative amount", column="amount")  # fmt: skip
     low, high = SATISFACTION_RANGE
     rules = (("subscriptions", "monthly_fee", lambda s: s < 0, "negative"),
@@ -144,47 +146,6 @@ def check_ranges(tables: dict[str, pd.DataFrame], findings: Findings) -> None:
             tables[name].loc[bad, col] = float("nan")
             findings.warn("out_of_range", f"{n} {_noun(name)} with {what} {col}: set to missing",
                           table=name, column=col, count=n, action="set to missing")  # fmt: skip
-
-
-def check_references(tables: dict[str, pd.DataFrame], findings: Findings) -> None:
-    """Rows of unknown customers or leads are left out (a lead's unknown customer is unset)."""
-    customers = tables["customers"]["customer_id"] if "customers" in tables else None
-    leads = tables["leads"]["lead_id"] if "leads" in tables else None
-    for name in list(tables):
-        if name in ("customers",):
-            continue
-        df = tables[name]
-        keys = TABLES[name].entity_keys
-        if name == "leads":
-            if customers is not None:
-                unknown = df["customer_id"].notna() & ~isin(df["customer_id"], customers)
-                n = int(unknown.sum())
-                if n:
-                    df.loc[unknown, "customer_id"] = None
-                    findings.warn("orphan", f"{n} leads linked to unknown customers: link "
-                                  "removed", table=name, column="customer_id", count=n,
-                                  action="set to missing")  # fmt: skip
-            continue
-        if keys == ("customer_id",):
-            if customers is not None:
-                orphan = ~isin(df["customer_id"], customers)
-                _leave_out(tables, name, orphan, findings, "orphan", "of unknown customers",
-                           column="customer_id")  # fmt: skip
-            continue
-        # activities / campaign events: of a customer, of a lead, or of both.
-        neither = df["customer_id"].isna() & df["lead_id"].isna()
-        _leave_out(tables, name, neither, findings, "orphan",
-                   "without customer_id or lead_id")  # fmt: skip
-        df = tables[name]
-        if customers is not None:
-            bad = df["customer_id"].notna() & ~isin(df["customer_id"], customers)
-            _leave_out(tables, name, bad, findings, "orphan", "of unknown customers",
-                       column="customer_id")  # fmt: skip
-        df = tables[name]
-        if leads is not None:
-            bad = df["lead_id"].notna() & ~isin(df["lead_id"], leads)
-            _leave_out(tables, name, bad, findings, "orphan", "of unknown leads",
-                       column="lead_id")  # fmt: skip
 
 
 def check_freshness(

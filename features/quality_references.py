@@ -1,0 +1,82 @@
+"""Referential integrity: rows of unknown customers or leads are left out.
+
+Finding a row's customer is a hash lookup of its id among the customers' ids: at a million
+customers each lookup is a cache miss or two, and the 31 million ids of such an export take
+seconds. The rule keeps what it finds, each row's position in the customers (or leads)
+table, so the feature build reuses those positions instead of looking every id up again
+(:attr:`features.exports.Exports.entity_codes`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from features.contract import ENTITY_TABLES, TABLES
+from features.event_table import codes
+from features.findings import Findings
+from features.quality_checks import leave_out
+
+EntityCodes = dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]]
+"""(table, id column) -> (the table as checked, each row's position in the entity table)."""
+
+
+def _id_values(ids: pd.Series) -> pa.Array:
+    values = pa.array(ids.astype("string"))
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def check_references(tables: dict[str, pd.DataFrame], findings: Findings) -> EntityCodes:
+    """Rows of unknown customers or leads are left out (a lead's unknown customer is unset).
+
+    Returns, for each kept table and id column, every row's position in the customers or
+    leads table (-1: no id). The entity tables' ids must be distinct, as :func:`check_keys`
+    and the merge of duplicate customers leave them.
+    """
+    known = {key: _id_values(tables[t][key]) for key, t in ENTITY_TABLES.items() if t in tables}
+    found: EntityCodes = {}
+    for key, name in ENTITY_TABLES.items():
+        if name in tables:
+            positions = np.arange(len(tables[name]), dtype=np.int64)
+            positions.flags.writeable = False  # shared with the build: read-only
+            found[(name, key)] = (tables[name], positions)
+    for name in list(tables):
+        if name in ENTITY_TABLES.values():
+            if name == "leads" and "customer_id" in known:
+                _unlink_unknown_customers(tables[name], known["customer_id"], findings)
+            continue
+        keys = [k for k in TABLES[name].entity_keys if k in known]
+        if len(TABLES[name].entity_keys) > 1:  # activities, campaign events: either or both
+            df = tables[name]
+            neither = df["customer_id"].isna() & df["lead_id"].isna()
+            leave_out(tables, name, neither, findings, "orphan",
+                      "without customer_id or lead_id")  # fmt: skip
+        table_codes: dict[str, np.ndarray] = {}
+        for key in keys:
+            df = tables[name]
+            code = codes(known[key], df[key])
+            unknown = code < 0
+            if len(TABLES[name].entity_keys) > 1:
+                unknown &= df[key].notna().to_numpy(dtype=bool)
+            what = ENTITY_TABLES[key]
+            if leave_out(tables, name, pd.Series(unknown, index=df.index), findings, "orphan",
+                         f"of unknown {what}", column=key):  # fmt: skip
+                table_codes = {k: v[~unknown] for k, v in table_codes.items()}
+                code = code[~unknown]
+            table_codes[key] = code
+        for key, code in table_codes.items():
+            code.flags.writeable = False  # shared with the build: read-only
+            found[(name, key)] = (tables[name], code)
+    return found
+
+
+def _unlink_unknown_customers(leads: pd.DataFrame, customers: pa.Array, findings: Findings):
+    ids = leads["customer_id"]
+    unknown = ids.notna() & pd.Series(codes(customers, ids) < 0, index=leads.index)
+    n = int(unknown.sum())
+    if n:
+        leads.loc[unknown, "customer_id"] = None
+        findings.warn("orphan", f"{n} leads linked to unknown customers: link removed",
+                      table="leads", column="customer_id", count=n,
+                      action="set to missing")  # fmt: skip
