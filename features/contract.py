@@ -218,11 +218,11 @@ TABLES: dict[str, Table] = {
     )
 }
 
-# Which tables each task needs. churn and repurchase also use `customers` when present, but
-# an orders-only export works: customers are then derived from the orders.
 ENTITY_TABLES = {"customer_id": "customers", "lead_id": "leads"}
 """The table whose rows each entity id column refers to."""
 
+# Which tables each task needs. churn and repurchase also use `customers` when present, but
+# an orders-only export works: customers are then derived from the orders.
 TASK_REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "churn": ("orders",),
     "repurchase": ("orders",),

@@ -71,11 +71,11 @@ def check_keys(
         for col in table.columns:
             if not col.nullable and col.name != table.primary_key:
                 leave_out(tables, name, tables[name][col.name].isna(), findings, "missing_value",
-                           f"with missing {col.name}", column=col.name)  # fmt: skip
+                          f"with missing {col.name}", column=col.name)  # fmt: skip
         df = tables[name]
         pk = table.primary_key
         leave_out(tables, name, df[pk].isna(), findings, "missing_value", f"with missing {pk}",
-                   column=pk)  # fmt: skip
+                  column=pk)  # fmt: skip
         df = tables[name]
         if not has_duplicates(df[pk]):
             continue
@@ -111,8 +111,8 @@ def check_future(tables: dict[str, pd.DataFrame], findings: Findings, *, as_of: 
         if table.event_date:
             late = tables[name][table.event_date] > cutoff
             leave_out(tables, name, late, findings, "future_dated",
-                       f"dated after {as_of} ({table.event_date})",
-                       column=table.event_date)  # fmt: skip
+                      f"dated after {as_of} ({table.event_date})",
+                      column=table.event_date)  # fmt: skip
         df = tables[name]
         for col in OUTCOME_DATES.get(name, ()):
             late = df[col] > cutoff
@@ -132,7 +132,7 @@ def check_ranges(tables: dict[str, pd.DataFrame], findings: Findings) -> None:
     """Negative amounts leave the order out; negative fees and bad satisfaction become missing."""
     if "orders" in tables:
         leave_out(tables, "orders", tables["orders"]["amount"] < 0, findings,
-                   "negative_amount", "with negative amount", column="amount")  # fmt: skip
+                  "negative_amount", "with negative amount", column="amount")  # fmt: skip
     low, high = SATISFACTION_RANGE
     rules = (("subscriptions", "monthly_fee", lambda s: s < 0, "negative"),
              ("tickets", "satisfaction", lambda s: (s < low) | (s > high),
