@@ -61,18 +61,42 @@ def normalize_company_name(name: str) -> str:
     return "" if pd.isna(key) else str(key)
 
 
-def _fuzzy_pairs(keys: np.ndarray, *, threshold: float, prefix: int) -> list[np.ndarray]:
+def _could_match(max_len: int, threshold: float) -> np.ndarray:
+    """``[la, lb]``: whether two distinct keys of these lengths can score ``threshold``.
+
+    ``fuzz.ratio`` is ``100 * (1 - d / (la + lb))`` for the insert/delete distance ``d``,
+    which is at least ``|la - lb|``, and at least 2 between distinct keys of one length. At
+    92 a key of 5 characters or fewer can match none (most keys): they skip the comparison.
+    """
+    length = np.arange(max_len + 1)
+    la, lb = length[:, None], length[None, :]
+    fewest = np.where(la == lb, 2, np.abs(la - lb))
+    best = 100 * (1 - fewest / np.maximum(la + lb, 1))
+    return best >= threshold - 1e-6  # a hair below: rounding never drops a real pair
+
+
+def _fuzzy_pairs(
+    keys: np.ndarray, lengths: np.ndarray, *, threshold: float, prefix: int
+) -> list[np.ndarray]:
     """Index pairs of distinct keys scoring >= threshold, compared within prefix blocks."""
     pairs: list[np.ndarray] = []
+    could_match = _could_match(int(lengths.max(initial=0)), threshold)
     blocks = pd.Series(np.arange(len(keys))).groupby(pd.Series(keys).str[:prefix].to_numpy())
     for _, idx in blocks:
         pos = idx.to_numpy()
         if len(pos) < 2:
             continue
         if len(pos) > 4000 and prefix < 4:  # a huge block: split it further
-            sub = _fuzzy_pairs(keys[pos], threshold=threshold, prefix=prefix + 1)
+            sub = _fuzzy_pairs(keys[pos], lengths[pos], threshold=threshold, prefix=prefix + 1)
             pairs.extend(pos[p] for p in sub)
             continue
+        # Only keys with a length that could match another length in the block are compared.
+        present = np.unique(lengths[pos])
+        matchable = could_match[np.ix_(present, present)].any(axis=1)
+        if not matchable.all():
+            pos = pos[matchable[np.searchsorted(present, lengths[pos])]]
+            if len(pos) < 2:
+                continue
         block = keys[pos].tolist()
         scores = process.cdist(
             block, block, scorer=fuzz.ratio, score_cutoff=threshold, dtype=np.uint8, workers=-1
@@ -96,13 +120,18 @@ def cluster_companies(names: pd.Series, *, threshold: float) -> pd.Series:
     -------
     int64 labels on the same index. Rows with a blank name get a label of their own.
     """
-    keys = normalize_company_names(names)
+    return cluster_company_keys(normalize_company_names(names), threshold=threshold)
+
+
+def cluster_company_keys(keys: pd.Series, *, threshold: float) -> pd.Series:
+    """:func:`cluster_companies` of names already reduced by :func:`normalize_company_names`."""
     present = keys.notna().to_numpy()
     codes, uniq = pd.factorize(keys[present])
     uniq = np.asarray(uniq, dtype=object)
     n = len(uniq)
     if threshold < 100 and n > 1:
-        pairs = _fuzzy_pairs(uniq, threshold=threshold, prefix=2)
+        lengths = pd.Series(uniq, dtype="str").str.len().to_numpy()
+        pairs = _fuzzy_pairs(uniq, lengths, threshold=threshold, prefix=2)
         edges = np.concatenate(pairs) if pairs else np.empty((0, 2), dtype=np.int64)
     else:
         edges = np.empty((0, 2), dtype=np.int64)
@@ -111,4 +140,4 @@ def cluster_companies(names: pd.Series, *, threshold: float) -> pd.Series:
     labels = np.empty(len(keys), dtype=np.int64)
     labels[present] = component[codes]
     labels[~present] = n + np.arange((~present).sum())
-    return pd.Series(labels, index=names.index, dtype="int64")
+    return pd.Series(labels, index=keys.index, dtype="int64")

@@ -13,7 +13,7 @@ import pandas as pd
 
 from features.contract import TABLES
 from features.findings import Findings
-from features.names import cluster_companies, normalize_company_names
+from features.names import cluster_company_keys, normalize_company_names
 from features.quality_checks import isin
 
 MAX_CLUSTERS_LISTED = 500
@@ -48,10 +48,11 @@ def merge_duplicate_customers(
         return {}, []
     # A B2C "company name" of 2-3 characters is a person's name (张伟): never merged on it.
     b2c = (customers["segment"] == "b2c").fillna(False)
-    short = normalize_company_names(customers["company_name"]).str.len().fillna(0) <= 3
+    keys = normalize_company_names(customers["company_name"])
+    short = keys.str.len().fillna(0) <= 3
     eligible = customers["company_name"].notna() & ~(b2c & short)
     pool = customers[eligible]
-    labels = cluster_companies(pool["company_name"], threshold=threshold)
+    labels = cluster_company_keys(keys[eligible], threshold=threshold)
     sizes = labels.map(labels.value_counts())
     dup = pool[(sizes > 1).to_numpy()].assign(_cluster=labels[sizes > 1].to_numpy())
     if dup.empty:
