@@ -74,23 +74,30 @@ def reuse_freed_memory() -> Iterator[None]:
             _numpy_hugepages(hugepages)
 
 
+_heap_kept_depth = 0
+"""How many :func:`_heap_kept` blocks are open: only the outermost sets and restores glibc."""
+
+
 @contextmanager
 def _heap_kept() -> Iterator[None]:
+    global _heap_kept_depth
     libc = _glibc()
-    if libc is None:
-        yield
-        return
-    libc.mallopt(_M_MMAP_THRESHOLD, 32 * _MIB)  # glibc's maximum: arrays up to 32 MB reuse heap
-    libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)  # trim only when 1 GB lies free at the top
-    libc.mallopt(_M_TOP_PAD, 512 * _MIB)  # grow the heap in big steps
-    libc.mallopt(_M_MMAP_MAX, 0)  # bigger arrays too: none is unmapped when freed
+    outermost = libc is not None and not _heap_kept_depth  # an outer block keeps it till its end
+    if outermost:
+        libc.mallopt(_M_MMAP_THRESHOLD, 32 * _MIB)  # glibc's maximum: arrays to 32 MB reuse heap
+        libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30)  # trim only when 1 GB lies free at the top
+        libc.mallopt(_M_TOP_PAD, 512 * _MIB)  # grow the heap in big steps
+        libc.mallopt(_M_MMAP_MAX, 0)  # bigger arrays too: none is unmapped when freed
+    _heap_kept_depth += 1
     try:
         yield
     finally:
-        libc.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
-        libc.mallopt(_M_TOP_PAD, 128 * 1024)  # glibc's defaults
-        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
-        libc.malloc_trim(0)
+        _heap_kept_depth -= 1
+        if outermost:
+            libc.mallopt(_M_MMAP_MAX, _GLIBC_MMAP_MAX)
+            libc.mallopt(_M_TOP_PAD, 128 * 1024)  # glibc's defaults
+            libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
+            libc.malloc_trim(0)
 
 
 def share_one_malloc_arena() -> None:

@@ -139,6 +139,7 @@ def features(
         from crmml.errors import CrmmlError
 
         raise CrmmlError("--raw DIR is required (or --spec SPEC for a single labelled table)")
+    from crmml.memory import reuse_freed_memory
     from features.build import build_training_sets
     from features.config import load_features_config
     from features.ingest import resolve_as_of
@@ -150,16 +151,19 @@ def features(
     parse_every(every)  # a bad step fails before the export is read
     wanted = [t.strip() for item in tasks or [] for t in item.split(",") if t.strip()] or None
     day = resolve_as_of(raw, as_of)
-    exports = load_clean_exports(raw, as_of=day, mapping=mapping, config=cfg, progress=progress)
-    manifest = build_training_sets(
-        exports,
-        out=out,
-        snapshots=snapshots or cfg.snapshots,
-        every=every,
-        config=cfg,
-        tasks=wanted,
-        progress=progress,
-    )
+    with reuse_freed_memory():  # the build reuses the memory the gate frees
+        exports = load_clean_exports(
+            raw, as_of=day, mapping=mapping, config=cfg, progress=progress
+        )
+        manifest = build_training_sets(
+            exports,
+            out=out,
+            snapshots=snapshots or cfg.snapshots,
+            every=every,
+            config=cfg,
+            tasks=wanted,
+            progress=progress,
+        )
     _print_summary(manifest, out)
     for task, reason in manifest.get("skipped", {}).items():
         console.print(f"[yellow]skipped {task}:[/] {reason}")

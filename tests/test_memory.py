@@ -105,3 +105,26 @@ def test_a_worker_thread_reuses_a_freed_big_array_with_one_shared_arena() -> Non
     # A thread's own arena cannot hold 96 MB: the array is mapped afresh each time.
     assert _faulted_mb_in_worker("own") > 80
     assert _faulted_mb_in_worker("shared") < 10  # the main heap's freed memory is reused
+
+
+_NESTED = """
+import resource
+from crmml import memory
+import numpy as np
+
+with memory.reuse_freed_memory():
+    with memory.reuse_freed_memory():  # a job's own block inside a command's
+        np.ones(96 << 20, dtype=np.uint8)  # freed at once
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    np.ones(96 << 20, dtype=np.uint8)
+    print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+          * resource.getpagesize() >> 20)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator settings")
+def test_an_inner_block_leaves_the_heap_to_the_outer_one() -> None:
+    # Had the inner block restored glibc's defaults, the freed 96 MB would be gone.
+    proc = subprocess.run([sys.executable, "-c", _NESTED], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    assert int(proc.stdout.strip()) < 10
