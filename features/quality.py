@@ -20,6 +20,7 @@ from features.findings import Findings
 from features.ingest import ingest
 from features.mapping import load_mapping
 from features.quality_checks import (
+    LeftOut,
     check_freshness,
     check_future,
     check_keys,
@@ -101,14 +102,17 @@ def run_quality_gate(
     if not findings.blocking:
         check_keys(tables, findings, config=qc)
     if not findings.blocking:
-        check_future(tables, findings, as_of=as_of)
-        check_ranges(tables, findings)
+        left = LeftOut()  # rows left out by the rules below, dropped once by check_references
+        check_future(tables, findings, as_of=as_of, left=left)
+        check_ranges(tables, findings, left=left)
         if "customers" not in tables:
+            left.drop(tables)  # customers are derived from the rows kept
             derive_customers(tables, findings)
+        left.drop(tables, ["customers"])
         merge_map, clusters = merge_duplicate_customers(
             tables, findings, threshold=qc.duplicate_name_threshold
         )
-        entity_codes = check_references(tables, findings)
+        entity_codes = check_references(tables, findings, left=left)
         latest = check_freshness(tables, findings, as_of=as_of, config=qc)
     present = {name for name, df in tables.items() if len(df)}
     tasks = buildable_tasks(present)

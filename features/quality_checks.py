@@ -7,8 +7,10 @@ set of duplicates. Every action is recorded as a warning with its row count.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,17 +50,66 @@ def has_duplicates(series: pd.Series) -> bool:
     return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
 
 
-def leave_out(
-    tables: dict[str, pd.DataFrame], name: str, mask: pd.Series, findings: Findings,
-    kind: str, why: str, *, column: str | None = None,
-) -> int:  # fmt: skip
-    """Leave the rows of ``mask`` out of table ``name`` and say so; how many there were."""
-    n = int(mask.sum())
-    if n:
-        tables[name] = tables[name][~mask].reset_index(drop=True)
-        findings.warn(kind, f"{n} {_noun(name)} {why} left out", table=name, column=column,
-                      count=n, action="left out")  # fmt: skip
-    return n
+def _rows(mask: pd.Series | np.ndarray) -> np.ndarray:
+    if isinstance(mask, pd.Series):
+        return mask.to_numpy(dtype=bool, na_value=False)
+    return np.asarray(mask, dtype=bool)
+
+
+class LeftOut:
+    """The rows the rules leave out of each table, dropped in one copy per table.
+
+    Each rule's mask covers the whole table, rows an earlier rule left out included: they are
+    not counted (or reported) again, so the counts are those of dropping rule by rule. At a
+    million customers each drop copies event tables of 10 million rows, in fresh memory the
+    kernel must zero: one copy per table instead of one per rule (future dates, negative
+    amounts, orphans: 8.4 -> 5.0 s there, one run each).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, np.ndarray] = {}
+
+    def add(
+        self, name: str, mask: pd.Series | np.ndarray, findings: Findings, kind: str, why: str,
+        *, column: str | None = None,
+    ) -> int:  # fmt: skip
+        """Leave the rows of ``mask`` out of table ``name`` and say so; how many new ones."""
+        rows = _rows(mask)
+        earlier = self._rows.get(name)
+        if earlier is not None:
+            rows = rows & ~earlier
+        n = int(rows.sum())
+        if n:
+            self._rows[name] = rows if earlier is None else earlier | rows
+            findings.warn(kind, f"{n} {_noun(name)} {why} left out", table=name, column=column,
+                          count=n, action="left out")  # fmt: skip
+        return n
+
+    def kept(self, name: str, mask: pd.Series | np.ndarray) -> np.ndarray:
+        """``mask`` without the rows of ``name`` already left out."""
+        rows = _rows(mask)
+        return rows & ~self._rows[name] if name in self._rows else rows
+
+    def drop(
+        self, tables: dict[str, pd.DataFrame], names: Iterable[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Drop the rows left out of ``names`` (default: every table); each one's kept rows."""
+        kept = {}
+        for name in list(self._rows) if names is None else names:
+            rows = self._rows.pop(name, None)
+            if rows is not None:
+                kept[name] = ~rows
+                tables[name] = _rows_of(tables[name], kept[name])
+        return kept
+
+
+def _rows_of(df: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
+    """``df[kept]`` (new index), emptying ``df`` column by column as it goes: each column's
+    memory is freed before the next one is copied, for the allocator to reuse."""
+    columns = {}
+    for col in list(df.columns):
+        columns[col] = df.pop(col).array[kept]
+    return pd.DataFrame(columns)
 
 
 def check_keys(
@@ -68,14 +119,14 @@ def check_keys(
     for name in list(tables):
         table = TABLES[name]
         df = tables[name]
+        left = LeftOut()
         for col in table.columns:
             if not col.nullable and col.name != table.primary_key:
-                leave_out(tables, name, tables[name][col.name].isna(), findings, "missing_value",
-                          f"with missing {col.name}", column=col.name)  # fmt: skip
-        df = tables[name]
+                left.add(name, df[col.name].isna(), findings, "missing_value",
+                         f"with missing {col.name}", column=col.name)  # fmt: skip
         pk = table.primary_key
-        leave_out(tables, name, df[pk].isna(), findings, "missing_value", f"with missing {pk}",
-                  column=pk)  # fmt: skip
+        left.add(name, df[pk].isna(), findings, "missing_value", f"with missing {pk}", column=pk)
+        left.drop(tables, [name])
         df = tables[name]
         if not has_duplicates(df[pk]):
             continue
@@ -92,7 +143,7 @@ def check_keys(
             continue
         exact = df[dup].duplicated(keep="first").reindex(df.index, fill_value=False)
         n_exact, n_conflict = int(exact.sum()), int((extra & ~exact).sum())
-        tables[name] = df[~extra].reset_index(drop=True)
+        tables[name] = _rows_of(df, ~extra.to_numpy())
         if n_exact:
             findings.warn("duplicate_key", f"{name}: {n_exact} exact duplicate rows (same {pk}): "
                           "kept the first", table=name, column=pk, count=n_exact,
@@ -103,19 +154,20 @@ def check_keys(
                           count=n_conflict, action="kept the first")  # fmt: skip
 
 
-def check_future(tables: dict[str, pd.DataFrame], findings: Findings, *, as_of: date) -> None:
+def check_future(
+    tables: dict[str, pd.DataFrame], findings: Findings, *, as_of: date, left: LeftOut
+) -> None:
     """Rows dated after ``as_of`` are left out; outcome dates after it are set to missing."""
     cutoff = pd.Timestamp(as_of)
     for name in list(tables):
         table = TABLES[name]
-        if table.event_date:
-            late = tables[name][table.event_date] > cutoff
-            leave_out(tables, name, late, findings, "future_dated",
-                      f"dated after {as_of} ({table.event_date})",
-                      column=table.event_date)  # fmt: skip
         df = tables[name]
+        if table.event_date:
+            left.add(name, df[table.event_date] > cutoff, findings, "future_dated",
+                     f"dated after {as_of} ({table.event_date})",
+                     column=table.event_date)  # fmt: skip
         for col in OUTCOME_DATES.get(name, ()):
-            late = df[col] > cutoff
+            late = left.kept(name, df[col] > cutoff)
             n = int(late.sum())
             if not n:
                 continue
@@ -128,11 +180,11 @@ def check_future(tables: dict[str, pd.DataFrame], findings: Findings, *, as_of: 
                           count=n, action="set to missing")  # fmt: skip
 
 
-def check_ranges(tables: dict[str, pd.DataFrame], findings: Findings) -> None:
+def check_ranges(tables: dict[str, pd.DataFrame], findings: Findings, *, left: LeftOut) -> None:
     """Negative amounts leave the order out; negative fees and bad satisfaction become missing."""
     if "orders" in tables:
-        leave_out(tables, "orders", tables["orders"]["amount"] < 0, findings,
-                  "negative_amount", "with negative amount", column="amount")  # fmt: skip
+        left.add("orders", tables["orders"]["amount"] < 0, findings, "negative_amount",
+                 "with negative amount", column="amount")  # fmt: skip
     low, high = SATISFACTION_RANGE
     rules = (("subscriptions", "monthly_fee", lambda s: s < 0, "negative"),
              ("tickets", "satisfaction", lambda s: (s < low) | (s > high),
@@ -140,7 +192,7 @@ def check_ranges(tables: dict[str, pd.DataFrame], findings: Findings) -> None:
     for name, col, bad_of, what in rules:
         if name not in tables:
             continue
-        bad = bad_of(tables[name][col])
+        bad = left.kept(name, bad_of(tables[name][col]))
         n = int(bad.sum())
         if n:
             tables[name].loc[bad, col] = float("nan")

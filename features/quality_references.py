@@ -16,7 +16,7 @@ import pyarrow as pa
 from features.contract import ENTITY_TABLES, TABLES
 from features.event_table import codes
 from features.findings import Findings
-from features.quality_checks import leave_out
+from features.quality_checks import LeftOut
 
 EntityCodes = dict[tuple[str, str], tuple[pd.DataFrame, np.ndarray]]
 """(table, id column) -> (the table as checked, each row's position in the entity table)."""
@@ -27,13 +27,17 @@ def _id_values(ids: pd.Series) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def check_references(tables: dict[str, pd.DataFrame], findings: Findings) -> EntityCodes:
+def check_references(
+    tables: dict[str, pd.DataFrame], findings: Findings, *, left: LeftOut
+) -> EntityCodes:
     """Rows of unknown customers or leads are left out (a lead's unknown customer is unset).
 
-    Returns, for each kept table and id column, every row's position in the customers or
-    leads table (-1: no id). The entity tables' ids must be distinct, as :func:`check_keys`
-    and the merge of duplicate customers leave them.
+    Drops every row ``left`` holds, and these. Returns, for each kept table and id column,
+    every row's position in the customers or leads table (-1: no id). The entity tables must
+    hold no rows left out, and distinct ids, as :func:`check_keys` and the merge of duplicate
+    customers leave them.
     """
+    left.drop(tables, [t for t in ENTITY_TABLES.values() if t in tables])
     known = {key: _id_values(tables[t][key]) for key, t in ENTITY_TABLES.items() if t in tables}
     found: EntityCodes = {}
     for key, name in ENTITY_TABLES.items():
@@ -41,31 +45,31 @@ def check_references(tables: dict[str, pd.DataFrame], findings: Findings) -> Ent
             positions = np.arange(len(tables[name]), dtype=np.int64)
             positions.flags.writeable = False  # shared with the build: read-only
             found[(name, key)] = (tables[name], positions)
+    table_codes: dict[str, dict[str, np.ndarray]] = {}
     for name in list(tables):
         if name in ENTITY_TABLES.values():
             if name == "leads" and "customer_id" in known:
                 _unlink_unknown_customers(tables[name], known["customer_id"], findings)
             continue
-        keys = [k for k in TABLES[name].entity_keys if k in known]
-        if len(TABLES[name].entity_keys) > 1:  # activities, campaign events: either or both
-            df = tables[name]
-            neither = df["customer_id"].isna() & df["lead_id"].isna()
-            leave_out(tables, name, neither, findings, "orphan",
-                      "without customer_id or lead_id")  # fmt: skip
-        table_codes: dict[str, np.ndarray] = {}
-        for key in keys:
-            df = tables[name]
+        df = tables[name]
+        either = len(TABLES[name].entity_keys) > 1  # activities, campaign events: either or both
+        if either:
+            left.add(name, df["customer_id"].isna() & df["lead_id"].isna(), findings, "orphan",
+                     "without customer_id or lead_id")  # fmt: skip
+        table_codes[name] = {}
+        for key in (k for k in TABLES[name].entity_keys if k in known):
             code = codes(known[key], df[key])
             unknown = code < 0
-            if len(TABLES[name].entity_keys) > 1:
+            if either:
                 unknown &= df[key].notna().to_numpy(dtype=bool)
-            what = ENTITY_TABLES[key]
-            if leave_out(tables, name, pd.Series(unknown, index=df.index), findings, "orphan",
-                         f"of unknown {what}", column=key):  # fmt: skip
-                table_codes = {k: v[~unknown] for k, v in table_codes.items()}
-                code = code[~unknown]
-            table_codes[key] = code
-        for key, code in table_codes.items():
+            left.add(name, unknown, findings, "orphan", f"of unknown {ENTITY_TABLES[key]}",
+                     column=key)  # fmt: skip
+            table_codes[name][key] = code
+    kept = left.drop(tables)
+    for name, by_key in table_codes.items():
+        for key, code in by_key.items():
+            if name in kept:
+                code = code[kept[name]]
             code.flags.writeable = False  # shared with the build: read-only
             found[(name, key)] = (tables[name], code)
     return found

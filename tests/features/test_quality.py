@@ -185,3 +185,35 @@ def test_clean_tables_match_the_contract_schema(gate) -> None:  # noqa: ANN001
     broken = gate.exports.tables["orders"].assign(amount=lambda d: d["amount"].astype("str"))
     with pytest.raises(Exception, match="amount"):
         check_clean_tables({"orders": broken})
+
+
+def test_a_row_breaking_several_rules_is_counted_once_by_the_first() -> None:
+    from features.findings import Findings
+    from features.quality_checks import LeftOut, check_future, check_ranges
+
+    day = pd.Timestamp
+    tables = {
+        "orders": pd.DataFrame({"order_id": ["O1", "O2", "O3"], "customer_id": ["C1"] * 3,
+                                "order_date": [day("2026-07-02"), day("2026-01-02"),
+                                               day("2026-01-03")],
+                                "amount": [-5.0, -1.0, 10.0]}),
+        "tickets": pd.DataFrame({"ticket_id": ["T1", "T2", "T3"], "customer_id": ["C1"] * 3,
+                                 "opened_at": [day("2026-07-01"), day("2026-06-01"),
+                                               day("2026-06-02")],
+                                 "closed_at": [day("2026-07-02"), day("2026-07-03"), pd.NaT],
+                                 "satisfaction": [9.0, 4.0, 0.0]}),
+    }  # fmt: skip
+    findings, left = Findings(), LeftOut()
+    check_future(tables, findings, as_of=AS_OF, left=left)
+    check_ranges(tables, findings, left=left)
+    counts = {(w.kind, w.table): w.count for w in findings.warnings}
+    assert counts == {("future_dated", "orders"): 1, ("future_dated", "tickets"): 1,
+                      ("future_outcome", "tickets"): 1, ("negative_amount", "orders"): 1,
+                      ("out_of_range", "tickets"): 1}  # fmt: skip
+    assert len(tables["orders"]) == 3  # nothing dropped until the rows are dropped at once
+    kept = left.drop(tables)
+    assert tables["orders"]["order_id"].tolist() == ["O3"]
+    assert kept["tickets"].tolist() == [False, True, True]
+    tickets = tables["tickets"].set_index("ticket_id")
+    assert pd.isna(tickets.loc["T2", "closed_at"]) and pd.isna(tickets.loc["T3", "satisfaction"])
+    assert left.drop(tables) == {}  # dropped once
