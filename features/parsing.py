@@ -62,8 +62,27 @@ def clean_strings(series: pd.Series) -> pd.Series:
         series = text.where(series.notna())
     elif not pd.api.types.is_string_dtype(series.dtype):
         series = series.astype("str").where(series.notna())
-    text = series.astype("str").str.strip()
-    return text.where(text != "")
+    text = series.astype("str")
+    stripped = text.str.strip()
+    if _text_bytes(stripped) == _text_bytes(text) >= 0:  # nothing stripped: keep one copy
+        stripped = text
+    blank = stripped == ""
+    return stripped.where(~blank) if blank.any() else stripped
+
+
+def _text_bytes(text: pd.Series) -> int:
+    """The bytes of text in a ``str`` column (stripping only ever removes some)."""
+    values = pa.array(text, from_pandas=True)
+    total = 0
+    for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
+        if not len(chunk):
+            continue
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            return -1  # not offsets and bytes: say "changed"
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)  # no per-row temporary
+        total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+    return total
 
 
 def parse_number(series: pd.Series) -> Parsed:
@@ -103,9 +122,12 @@ def parse_category(series: pd.Series, column: Column) -> Parsed:
     (``region``, ``city``) respell to the most common spelling of that place in the column, so
     an export written in Chinese keeps 华东 and one written in English keeps ``east china``.
     """
-    text = clean_strings(series)
-    # Categories repeat: respell each distinct value once, then spread back by code.
-    codes, uniq = pd.factorize(text)
+    # Categories repeat: clean and respell each distinct value once, then spread back by code
+    # (no cleaned copy of a 10-million-row column). Codes of the cleaned values, in order of
+    # first appearance, as factorising the cleaned column would give.
+    raw_codes, raw_uniq = pd.factorize(series)
+    clean_codes, uniq = pd.factorize(clean_strings(pd.Series(raw_uniq, dtype=series.dtype)))
+    codes = np.append(clean_codes, -1)[raw_codes]  # a missing value (-1) stays missing
     raw = pd.Series(uniq, dtype="str")
     norm = raw.str.normalize("NFKC").str.lower().str.replace(r"[ \t]+", " ", regex=True)
     if column.name in _PLACE_COLUMNS:
