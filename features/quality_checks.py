@@ -46,8 +46,37 @@ def has_duplicates(series: pd.Series) -> bool:
     arr = pa.array(series.dropna().astype("str"), from_pandas=True)
     if len(arr) < 2:
         return False
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    hashes = _same_width_hashes(arr)
+    if hashes is not None:
+        hashes.sort()
+        if not (hashes[1:] == hashes[:-1]).any():
+            return False  # distinct hashes are distinct values; a repeat is checked below
     ordered = pc.take(arr, pc.sort_indices(arr))
     return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
+
+
+def _same_width_hashes(arr: pa.Array) -> np.ndarray | None:
+    """A 64-bit FNV-1a hash of each value when all have one byte length (ids such as
+    ``O00000001``), else None. Sorting 11 million of them takes a tenth of the time of
+    sorting the strings, whose comparisons miss the caches."""
+    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
+    size = int(offsets[1] - offsets[0])
+    if size == 0 or int(offsets[-1] - offsets[0]) != size * len(arr):
+        return None
+    if (offsets[1:] - offsets[:-1] != size).any():
+        return None
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    data = data.reshape(len(arr), size)
+    hashes = np.full(len(arr), 0xCBF29CE484222325, dtype=np.uint64)
+    for j in range(size):
+        hashes ^= data[:, j]
+        hashes *= np.uint64(0x100000001B3)
+    return hashes
 
 
 def _rows(mask: pd.Series | np.ndarray) -> np.ndarray:

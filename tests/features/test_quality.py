@@ -217,3 +217,17 @@ def test_a_row_breaking_several_rules_is_counted_once_by_the_first() -> None:
     tickets = tables["tickets"].set_index("ticket_id")
     assert pd.isna(tickets.loc["T2", "closed_at"]) and pd.isna(tickets.loc["T3", "satisfaction"])
     assert left.drop(tables) == {}  # dropped once
+
+
+@pytest.mark.parametrize(
+    ("values", "repeats"),
+    [(["O1", "O2", "O3"], False), (["O1", "O2", "O1"], True), (["O1", None, None], False),
+     (["O1", "O22", "O1"], True), (["O1", "O22", "O3"], False), (["订单1", "订单2"], False),
+     (["订单1", "订单1"], True), ([], False), (["", ""], True)],
+)  # fmt: skip
+def test_has_duplicates_same_width_ids_or_not(values: list, repeats: bool) -> None:
+    from features.quality_checks import has_duplicates
+
+    series = pd.Series(["X0"] + values, dtype="str")
+    assert has_duplicates(series.iloc[1:]) is repeats  # a slice: the values start mid-buffer
+    assert has_duplicates(series) is repeats
