@@ -48,3 +48,15 @@ def _floats(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(
         pa.float64(), len(values), [bitmap, pa.py_buffer(values)], null_count=nulls
     )
+
+
+def string_offsets(text: pa.Array) -> np.ndarray | None:
+    """Where each value of a (large) string array starts in its data buffer, and where the
+    last ends (``len + 1`` offsets, read in place); None for any other type."""
+    if pa.types.is_large_string(text.type):
+        width = np.int64
+    elif pa.types.is_string(text.type):
+        width = np.int32
+    else:
+        return None
+    return np.frombuffer(text.buffers()[1], dtype=width)[text.offset : text.offset + len(text) + 1]

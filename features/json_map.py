@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features.arrow_rows import string_offsets
+
 # What json.dumps(..., ensure_ascii=False) escapes in a string: quote, backslash, controls.
 _ESCAPED = r'["\\\x00-\x1f]'
 
@@ -69,5 +71,5 @@ def _text(s: str) -> pa.Scalar:
 
 def _bytes(text: pa.Array) -> bytes:
     """The single string of ``text`` as bytes, straight from its data buffer."""
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + 2]
+    offsets = string_offsets(text)
     return text.buffers()[2][int(offsets[0]) : int(offsets[1])].to_pybytes()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from features.arrow_rows import string_offsets
 from features.contract import Column
 from features.dates import to_calendar_dates
 from features.places import PLACE_ALIASES
@@ -77,11 +78,10 @@ def _text_bytes(text: pd.Series) -> int:
     for chunk in values.chunks if isinstance(values, pa.ChunkedArray) else [values]:
         if not len(chunk):
             continue
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+        offsets = string_offsets(chunk)  # read in place: no per-row temporary
+        if offsets is None:
             return -1  # not offsets and bytes: say "changed"
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)  # no per-row temporary
-        total += int(offsets[chunk.offset + len(chunk)] - offsets[chunk.offset])
+        total += int(offsets[-1] - offsets[0])
     return total
 
 

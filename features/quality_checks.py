@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features.arrow_rows import string_offsets
 from features.config import QualityConfig
 from features.contract import TABLES
 from features.findings import Findings
@@ -61,14 +62,11 @@ def _same_width_hashes(arr: pa.Array) -> np.ndarray | None:
     """A 64-bit FNV-1a hash of each value when all have one byte length (ids such as
     ``O00000001``), else None. Sorting 11 million of them takes a tenth of the time of
     sorting the strings, whose comparisons miss the caches."""
-    if arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    offsets = None if arr.null_count else string_offsets(arr)
+    if offsets is None:
         return None
-    width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(arr.buffers()[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]
     size = int(offsets[1] - offsets[0])
-    if size == 0 or int(offsets[-1] - offsets[0]) != size * len(arr):
-        return None
-    if (offsets[1:] - offsets[:-1] != size).any():
+    if size == 0 or (offsets[1:] - offsets[:-1] != size).any():
         return None
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
     data = data.reshape(len(arr), size)
