@@ -28,6 +28,9 @@ def codes(index: pd.Index | pa.Array, ids: pd.Series, dtype=np.int64) -> np.ndar
     # Arrow's hash lookup (index_in) of string ids is several times faster than
     # Index.get_indexer on Python strings, and its table holds only the index's values.
     keys = index if isinstance(index, pa.Array) else id_array(index)
+    if isinstance(ids.dtype, pd.CategoricalDtype):  # look up each category once, spread back
+        per_category = codes(keys, pd.Series(ids.cat.categories, dtype="string"), dtype)
+        return np.append(per_category, np.array(-1, dtype=dtype))[ids.cat.codes.to_numpy()]
     found = pc.index_in(pa.array(ids.astype("string")), value_set=keys)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
 

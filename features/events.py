@@ -191,7 +191,9 @@ def _orders(df: pd.DataFrame | None, code: np.ndarray | None) -> EventTable:
         table.cols["paid"] = table.cols["refund"] = np.empty(0, dtype=bool)  # masks, as below
         return table
     n = len(df)
-    status = df["status"].astype("string") if "status" in df else pd.Series(pd.NA, index=df.index)
+    status = df["status"] if "status" in df else pd.Series(pd.NA, index=df.index)
+    if not isinstance(status.dtype, pd.CategoricalDtype):  # a categorical compares its codes
+        status = status.astype("string")
     # A missing status counts as paid: exports without a status column list paid orders only.
     paid = (status.isna() | (status == PAID)).to_numpy(dtype=bool)
     refund = status.isin(REFUND_STATUSES).fillna(False).to_numpy(dtype=bool)
@@ -242,6 +244,13 @@ _LEAD_TABLES = ("leads", "activities", "campaign_events")  # leads define the le
 def _categories(values: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes of ``values`` in order of first appearance (-1: missing) and their names, like
     ``pd.factorize``; the codes are the smallest integers that hold them, not int64."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # renumber its codes: no strings
+        own = values.cat.codes.to_numpy()
+        seen = pd.unique(own[own >= 0])  # categories in order of first appearance
+        dtype = np.min_scalar_type(-max(len(seen), 1))
+        renumber = np.full(len(values.cat.categories) + 1, -1, dtype=dtype)  # last: missing
+        renumber[seen] = np.arange(len(seen))
+        return renumber[own], [str(v) for v in values.cat.categories[seen]]
     encoded = pc.dictionary_encode(pa.chunked_array(_large_chunks(values), pa.large_string()))
     last = encoded.num_chunks - 1  # every chunk holds the whole dictionary
     names = encoded.chunk(last).dictionary.to_pylist() if encoded.num_chunks else []

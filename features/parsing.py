@@ -115,24 +115,27 @@ def parse_bool(series: pd.Series) -> Parsed:
     return Parsed(values, text.notna() & values.isna())
 
 
-def parse_category(series: pd.Series, column: Column) -> Parsed:
+def parse_category(series: pd.Series, column: Column, *, as_category: bool = False) -> Parsed:
     """Lower case, single spaces, full-width -> half-width; known aliases -> one spelling.
 
     Fixed vocabularies (order status, channel, ...) respell to the contract's value. Places
     (``region``, ``city``) respell to the most common spelling of that place in the column, so
     an export written in Chinese keeps 华东 and one written in English keeps ``east china``.
+    ``as_category``: the values as a pandas categorical (a byte a row for a few spellings)
+    instead of ``str``, the same values.
     """
     # Categories repeat: clean and respell each distinct value once, then spread back by code
-    # (no cleaned copy of a 10-million-row column). Codes of the cleaned values, in order of
-    # first appearance, as factorising the cleaned column would give.
-    raw_codes, raw_uniq = pd.factorize(series)
-    clean_codes, uniq = pd.factorize(clean_strings(pd.Series(raw_uniq, dtype=series.dtype)))
-    codes = np.append(clean_codes, -1)[raw_codes]  # a missing value (-1) stays missing
+    # (no cleaned copy of a 10-million-row column).
+    raw_codes, raw_uniq = _factorized(series)
+    clean_codes, uniq = pd.factorize(clean_strings(pd.Series(raw_uniq, dtype=_uniq_dtype(series))))
+    rows = np.bincount(raw_codes[raw_codes >= 0], minlength=len(raw_uniq))  # per raw value
+    kept = clean_codes >= 0  # not blank once cleaned
+    counts = np.bincount(clean_codes[kept], weights=rows[kept], minlength=len(uniq))
+    counts = counts.astype(np.int64)  # rows per cleaned value
     raw = pd.Series(uniq, dtype="str")
     norm = raw.str.normalize("NFKC").str.lower().str.replace(r"[ \t]+", " ", regex=True)
     if column.name in _PLACE_COLUMNS:
         group = norm.map(lambda v: PLACE_ALIASES.get(v, v))
-        counts = np.bincount(codes[codes >= 0], minlength=len(raw))
         votes = pd.DataFrame({"group": group, "norm": norm, "n": counts})
         votes = votes.groupby(["group", "norm"], as_index=False)["n"].sum()
         best = votes.sort_values(["n", "norm"], ascending=[False, True]).drop_duplicates("group")
@@ -141,19 +144,41 @@ def parse_category(series: pd.Series, column: Column) -> Parsed:
         # An alias applies only where its value is one of the column's allowed values.
         respell = {k: v for k, v in VALUE_ALIASES.items() if v in column.allowed}
         norm = norm.map(lambda v: respell.get(v, v)).astype("str")
-    # Spread back in Arrow (a take of the few spellings, null where missing): no Python
-    # string per row, which cost ~0.5 s per 10M-row column.
-    spelled = pa.array(norm.to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    out = pd.Series(
-        pd.array(spelled.take(pa.array(codes, mask=codes < 0)), dtype="str"), index=series.index
-    )
-    changed = (norm != raw).to_numpy()
-    count = int(np.bincount(codes[codes >= 0], minlength=len(raw))[changed].sum())
-    return Parsed(out, pd.Series(False, index=series.index), normalised=count)
+    count = int(counts[(norm != raw).to_numpy()].sum())
+    # Each raw value's spelling, in order of first appearance (as factorising the respelled
+    # column would number them), spread back in the smallest integers that hold them: no
+    # Python string, and no int64 temporary, per row.
+    spelled_codes, spellings = pd.factorize(norm)
+    # A blank or missing value (-1) stays missing.
+    lookup = np.append(np.append(spelled_codes, -1)[clean_codes], -1)
+    codes = lookup.astype(np.min_scalar_type(-max(len(spellings), 1)))[raw_codes]
+    if as_category:
+        categories = pd.Index(spellings, dtype="str")
+        values = pd.Categorical.from_codes(codes, categories=categories, validate=False)
+    else:
+        spelled = pa.array(np.asarray(spellings, dtype=object), type=pa.large_string())
+        values = pd.array(spelled.take(pa.array(codes, mask=codes < 0)), dtype="str")
+    return Parsed(pd.Series(values, index=series.index), pd.Series(False, index=series.index),
+                  normalised=count)  # fmt: skip
 
 
-def parse_column(series: pd.Series, column: Column, *, tz: str) -> Parsed:
-    """Parse one raw column by its contract kind."""
+def _factorized(series: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+    """Codes (-1: missing) and distinct values of ``series``; a categorical's own."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories
+    return pd.factorize(series)
+
+
+def _uniq_dtype(series: pd.Series):
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.dtype.categories.dtype
+    return series.dtype
+
+
+def parse_column(
+    series: pd.Series, column: Column, *, tz: str, as_category: bool = False
+) -> Parsed:
+    """Parse one raw column by its contract kind (``as_category``: see :func:`parse_category`)."""
     if column.kind in ("id", "text"):
         return Parsed(clean_strings(series), pd.Series(False, index=series.index))
     if column.kind == "number":
@@ -165,4 +190,4 @@ def parse_column(series: pd.Series, column: Column, *, tz: str) -> Parsed:
             series = clean_strings(series)
         values, bad = to_calendar_dates(series, tz=tz)
         return Parsed(values, bad)
-    return parse_category(series, column)
+    return parse_category(series, column, as_category=as_category)

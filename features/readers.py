@@ -12,11 +12,14 @@ import contextlib
 import csv
 import hashlib
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 import charset_normalizer
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from crmml.errors import CrmmlError
 
@@ -98,6 +101,14 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
         return max(",;\t", key=first.count)
 
 
+def _text_columns(path: Path, names: Collection[str]) -> list[str] | None:
+    if not names:
+        return None
+    text = (pa.types.is_string, pa.types.is_large_string)
+    schema = pq.read_schema(path)
+    return [f.name for f in schema if f.name in names and any(is_(f.type) for is_ in text)]
+
+
 def _read_csv(path: Path, encoding: str, delimiter: str, progress: object | None) -> pd.DataFrame:
     options = dict(sep=delimiter, dtype=str, encoding=encoding)
     task = None
@@ -114,12 +125,29 @@ def _read_csv(path: Path, encoding: str, delimiter: str, progress: object | None
     return frame
 
 
-def read_file(path: Path, *, progress: object | None = None) -> RawFile:
-    """Read one export file; a :class:`ReadProblem` names the file and the reason."""
+def parquet_headers(path: Path) -> list[str]:
+    """The column names of a Parquet file (none when ``path`` is not one or is unreadable:
+    :func:`read_file` reports why)."""
+    if path.suffix.lower() not in PARQUET_SUFFIXES:
+        return []
+    try:
+        return [str(name) for name in pq.read_schema(path).names]
+    except Exception:  # noqa: BLE001 - pyarrow raises many types for a damaged file
+        return []
+
+
+def read_file(
+    path: Path, *, progress: object | None = None, as_category: Collection[str] = ()
+) -> RawFile:
+    """Read one export file; a :class:`ReadProblem` names the file and the reason.
+
+    ``as_category``: text columns of a Parquet file read as pandas categoricals, straight
+    from its dictionary pages (each distinct value decoded once, a small code per row).
+    """
     name = path.name
     if path.suffix.lower() in PARQUET_SUFFIXES:
         try:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(path, read_dictionary=_text_columns(path, as_category))
         except Exception as exc:  # pyarrow raises many types for a damaged file
             raise ReadProblem(f"{name}: not a readable Parquet file ({exc})") from None
         frame.columns = [str(c) for c in frame.columns]

@@ -18,7 +18,10 @@ _SAMPLE_ROWS = 10_000
 
 
 def _is_text(series: pd.Series) -> bool:
-    return pd.api.types.is_string_dtype(series.dtype) and series.dtype != object
+    values = series
+    if isinstance(series.dtype, pd.CategoricalDtype):  # an event table's categories
+        values = series.cat.categories
+    return pd.api.types.is_string_dtype(values.dtype) and values.dtype != object
 
 
 def contract_schema(table: str) -> pa.DataFrameSchema:

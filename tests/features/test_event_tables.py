@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from features.build import snapshot_features
 from features.customer_features import _category_firsts
-from features.event_table import EventTable, _day_order
+from features.event_table import EventTable, _day_order, codes
 from features.event_tables import day_numbers, normalize_names
 from features.events import _categories, _universe, prepare
 from tests.features.pit_data import base_exports, exports, order
@@ -153,6 +153,18 @@ def test_categories_like_factorize_in_small_integers() -> None:
     expected, uniques = pd.factorize(values)
     assert codes.dtype == np.int8
     assert codes.tolist() == expected.tolist() and names == list(uniques)
+    # An event table's categorical (categories in another order, one unused): the same.
+    cats = pd.Series(pd.Categorical(values, categories=["c", "z", "a", "b"]))
+    again, again_names = _categories(cats)
+    assert again.tolist() == expected.tolist() and again_names == list(uniques)
+
+
+def test_codes_of_a_categorical_are_those_of_its_strings() -> None:
+    known = pa.array(["email", "call", "visit"], pa.large_string())
+    text = pd.Series(["call", None, "wechat", "visit", "call"], dtype="str")
+    category = pd.Series(pd.Categorical(text, categories=["wechat", "visit", "call", "meeting"]))
+    assert codes(known, category, np.int8).tolist() == codes(known, text, np.int8).tolist()
+    assert codes(known, text, np.int8).tolist() == [1, -1, -1, 2, 1]
 
 
 def test_category_breadth_counts_first_purchases() -> None:

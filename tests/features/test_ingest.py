@@ -146,6 +146,31 @@ def test_parquet_table(tmp_path: Path) -> None:
     assert result.info["orders"]["format"] == "parquet"
 
 
+def test_parquet_categories_are_read_as_categoricals_in_event_tables(tmp_path: Path) -> None:
+    orders = pd.DataFrame({
+        "OrderNo": ["1", "2", "3"], "customer_id": ["C1", "C2", "C1"],
+        "order_date": ["2026-01-01"] * 3, "amount": [10.0, 20.0, 5.0],
+        "Status": ["Paid", "已退款", None], "product_category": [1, 2, 1],
+    })  # fmt: skip
+    orders.to_parquet(tmp_path / "orders.parquet")
+    customers = pd.DataFrame({"customer_id": ["C1", "C2"], "region": ["北京", "Beijing"]})
+    customers.to_parquet(tmp_path / "customers.parquet")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("tables:\n  orders:\n    columns: {OrderNo: order_id, Status: status}\n")
+    result, findings = _ingest(tmp_path, mapping)
+    assert findings.blocking == []
+    status = result.tables["orders"]["status"]
+    assert isinstance(status.dtype, pd.CategoricalDtype)  # read from the file's dictionary
+    assert status.astype("str").tolist()[:2] == ["paid", "refunded"] and pd.isna(status.iloc[2])
+    numbers = result.tables["orders"]["product_category"]  # not text in the file: read as is
+    assert numbers.astype("str").tolist() == ["1", "2", "1"]
+    region = result.tables["customers"]["region"]  # customers keep text for the training sets
+    assert str(region.dtype) == "str" and region.tolist() == ["beijing", "beijing"]
+    assert read_file(tmp_path / "orders.parquet", as_category=["Status"]).frame[
+        "Status"
+    ].dtype == pd.CategoricalDtype(["Paid", "已退款"])
+
+
 def test_unknown_files_are_warnings_and_side_files_ignored(tmp_path: Path) -> None:
     write_export(tmp_path, {"orders.csv": ORDERS, "notes.md": "# hi", "foo.csv": "a\n1\n",
                             "config.yaml": "a: 1"})  # fmt: skip

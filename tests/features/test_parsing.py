@@ -44,3 +44,20 @@ def test_clean_strings_strips_and_blanks_become_missing(values: list) -> None:
     expected = [None if v is None or not v.strip() else v.strip() for v in values]
     assert [None if pd.isna(v) else v for v in cleaned] == expected
     assert str(cleaned.dtype) == "str"
+
+
+@pytest.mark.parametrize("column", [CHANNEL, REGION])
+def test_categories_of_event_tables_are_categoricals_of_the_same_values(column) -> None:
+    raw = pd.Series([" Call", "北京", None, "Beijing", "CALL ", "", "北京"], dtype="str")
+    text = parse_category(raw, column)
+    category = parse_category(raw, column, as_category=True)
+    assert isinstance(category.values.dtype, pd.CategoricalDtype)
+    assert str(category.values.cat.categories.dtype) == "str"
+    assert category.values.astype("str").tolist() == text.values.tolist()
+    assert category.normalised == text.normalised
+    # A column read as a categorical (a Parquet dictionary), unused values and all.
+    read = raw.astype(pd.CategoricalDtype([" Call", "unused", "北京", "Beijing", "CALL ", ""]))
+    for as_category in (False, True):
+        again = parse_category(read, column, as_category=as_category)
+        assert again.values.astype("str").tolist() == text.values.tolist()
+        assert again.normalised == text.normalised
