@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -231,3 +232,20 @@ def test_has_duplicates_same_width_ids_or_not(values: list, repeats: bool) -> No
     series = pd.Series(["X0"] + values, dtype="str")
     assert has_duplicates(series.iloc[1:]) is repeats  # a slice: the values start mid-buffer
     assert has_duplicates(series) is repeats
+
+
+@pytest.mark.parametrize("width", [1, 7, 8, 9, 15, 16, 17, 24])
+def test_has_duplicates_of_ids_read_in_chunks_of_any_width(width: int) -> None:
+    import pyarrow as pa
+
+    from features.quality_checks import has_duplicates
+
+    rng = np.random.default_rng(width)
+    ids = ["".join(rng.choice(list("AB01"), width)) for _ in range(300)]
+    for values in (ids, sorted(set(ids))):
+        chunks = pa.chunked_array([values[:100], values[100:]], pa.large_string())
+        series = pd.Series(pd.arrays.ArrowExtensionArray(chunks))
+        assert has_duplicates(series) is bool(series.duplicated().any())
+    # Chunks of two widths: "ab" and "ab\0" have one zero-padded key, and differ.
+    mixed = pa.chunked_array([["ab", "cd"], ["ab\0", "ef\0"]], pa.large_string())
+    assert has_duplicates(pd.Series(pd.arrays.ArrowExtensionArray(mixed))) is False
