@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from features.id_keys import index_in
+from features.id_keys import positions
 
 
 def id_array(index: pd.Index) -> pa.Array:
@@ -33,8 +34,11 @@ def codes(index: pd.Index | pa.Array, ids: pd.Series, dtype=np.int64) -> np.ndar
     if isinstance(ids.dtype, pd.CategoricalDtype):  # look up each category once, spread back
         per_category = codes(keys, pd.Series(ids.cat.categories, dtype="string"), dtype)
         return np.append(per_category, np.array(-1, dtype=dtype))[ids.cat.codes.to_numpy()]
-    found = index_in(pa.array(ids.astype("string")), keys)
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
+    values = pa.array(ids.astype("string"))
+    found = positions(values, keys)
+    if found is None:
+        found = pc.index_in(values, value_set=keys).fill_null(-1).to_numpy(zero_copy_only=False)
+    return found.astype(dtype)
 
 
 def _day_order(days: np.ndarray) -> np.ndarray:

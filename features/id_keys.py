@@ -23,20 +23,17 @@ _MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime: mixes a word into the 
 
 @dataclass(frozen=True)
 class IdKeys:
-    """One key per value (0 where null) and the values' common byte length."""
+    """One key per non-null value, in order, and the values' common byte length."""
 
     keys: np.ndarray
     size: int
+    valid: np.ndarray | None = None
+    """Which rows hold a value (None: every row)."""
 
     @property
     def exact(self) -> bool:
         """Equal keys mean equal values (up to 8 bytes); longer values' keys are hashes."""
         return self.size <= 8
-
-    def as_arrow(self, arr: pa.Array) -> pa.Array:
-        """The keys as a uint64 array with ``arr``'s nulls."""
-        mask = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
-        return pa.array(self.keys, mask=mask)
 
 
 def id_keys(arr: pa.Array) -> IdKeys | None:
@@ -55,7 +52,7 @@ def id_keys(arr: pa.Array) -> IdKeys | None:
     size = int(lengths[0])
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
     first = int(offsets[0])
-    starts = None if valid is None else offsets[:-1].astype(np.int64)
+    starts = None if valid is None else offsets[:-1][valid].astype(np.int64)
 
     def read(at: int) -> np.ndarray:
         if starts is None:  # back to back: read in place, one value apart
@@ -70,9 +67,7 @@ def id_keys(arr: pa.Array) -> IdKeys | None:
         keys ^= read(at)
     if size < 8:
         keys &= np.uint64((1 << (8 * size)) - 1)  # little-endian: the value's bytes are low
-    if valid is not None:
-        keys[~valid] = 0
-    return IdKeys(keys, size)
+    return IdKeys(keys, size, valid)
 
 
 def _packed_words(block: np.ndarray, size: int, at: int) -> np.ndarray:
@@ -101,28 +96,37 @@ def _words_at(data: np.ndarray, at: np.ndarray) -> np.ndarray:
     return out
 
 
-def index_in(
-    values: pa.Array | pa.ChunkedArray, value_set: pa.Array
-) -> pa.Array | pa.ChunkedArray:
-    """``pc.index_in(values, value_set=value_set)`` (``value_set``: distinct strings, no
-    nulls), looked up by exact keys when the ids of both have one length of up to 8 bytes."""
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+def positions(
+    values: pa.Array | pa.ChunkedArray, value_set: pa.Array | pa.ChunkedArray
+) -> np.ndarray | None:
+    """Each value's position in ``value_set`` (distinct strings, no nulls; -1: missing or not
+    there), found by exact keys when the ids of both have one length of up to 8 bytes; None
+    (not looked up) otherwise. Only the non-null values are looked up: a lead id column of
+    activities is mostly empty."""
+    if isinstance(value_set, pa.ChunkedArray):
+        value_set = value_set.combine_chunks()
     known = None if value_set.null_count else id_keys(value_set)
-    if known is not None and known.exact:
-        keys = [_keys_like(chunk, known.size) for chunk in chunks]
-        if all(k is not None for k in keys):
-            return pc.index_in(_one(keys, pa.uint64()), value_set=known.as_arrow(value_set))
-    return pc.index_in(_one(chunks, value_set.type), value_set=value_set)
-
-
-def _one(chunks: list[pa.Array], type_: pa.DataType) -> pa.Array | pa.ChunkedArray:
-    return chunks[0] if len(chunks) == 1 else pa.chunked_array(chunks, type_)
-
-
-def _keys_like(chunk: pa.Array, size: int) -> pa.Array | None:
-    """The chunk's keys as a uint64 array (its nulls kept) when its values have ``size``
-    bytes; an all-null chunk finds nothing."""
-    if chunk.null_count == len(chunk):
-        return pa.nulls(len(chunk), pa.uint64())
-    found = id_keys(chunk)
-    return found.as_arrow(chunk) if found is not None and found.size == size else None
+    if known is None or not known.exact:
+        return None
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
+    parts, rows = [], []
+    for start, chunk in zip(starts, chunks, strict=False):
+        if chunk.null_count == len(chunk):
+            continue  # all missing: nothing to look up
+        found = id_keys(chunk)
+        if found is None:
+            return None  # several lengths: not exactly keyed
+        if found.size == known.size:  # (values of another length are none of them)
+            parts.append(found.keys)
+            where = np.arange(len(chunk)) if found.valid is None else np.flatnonzero(found.valid)
+            rows.append(start + where)
+    keys = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.empty(0, np.uint64)])
+    index = pc.index_in(pa.array(keys), value_set=pa.array(known.keys))
+    looked_up = index.fill_null(-1).to_numpy(zero_copy_only=False)
+    if len(keys) == len(values):
+        return looked_up  # no missing value
+    out = np.full(len(values), -1, dtype=looked_up.dtype)
+    if rows:
+        out[np.concatenate(rows)] = looked_up
+    return out

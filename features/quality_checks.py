@@ -52,8 +52,9 @@ def has_duplicates(series: pd.Series) -> bool:
     arr = pa.array(series.dropna().astype("str"), from_pandas=True)
     if len(arr) < 2:
         return False
-    found = [id_keys(c) for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr])]
-    found = [k for k in found if k is None or len(k.keys)]
+    found = [
+        id_keys(c) for c in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]) if len(c)
+    ]
     if all(k is not None for k in found):
         keys = found[0].keys if len(found) == 1 else np.concatenate([k.keys for k in found])
         keys.sort()
