@@ -27,18 +27,31 @@ def id_array(index: pd.Index) -> pa.Array:
 def codes(index: pd.Index | pa.Array, ids: pd.Series, dtype=np.int64) -> np.ndarray:
     """Positions of ``ids`` in the unique ``index`` (-1 when absent or missing), as ``dtype``
     (a small one for a small index: no event-sized int64 temporary)."""
+    return many_codes(index, [ids], dtype)[0]
+
+
+def many_codes(
+    index: pd.Index | pa.Array, columns: list[pd.Series], dtype=np.int64
+) -> list[np.ndarray]:
+    """:func:`codes` of each column, the ids of all of them looked up together."""
     # Arrow's hash lookup (index_in) of string ids is several times faster than
     # Index.get_indexer on Python strings, and its table holds only the index's values; ids
     # of one length up to 8 bytes are looked up as 64-bit keys, twice as fast again.
     keys = index if isinstance(index, pa.Array) else id_array(index)
-    if isinstance(ids.dtype, pd.CategoricalDtype):  # look up each category once, spread back
-        per_category = codes(keys, pd.Series(ids.cat.categories, dtype="string"), dtype)
-        return np.append(per_category, np.array(-1, dtype=dtype))[ids.cat.codes.to_numpy()]
-    values = pa.array(ids.astype("string"))
-    found = positions(values, keys)
-    if found is None:
-        found = pc.index_in(values, value_set=keys).fill_null(-1).to_numpy(zero_copy_only=False)
-    return found.astype(dtype)
+    out: list[np.ndarray | None] = [None] * len(columns)
+    text = {}
+    for i, ids in enumerate(columns):
+        if isinstance(ids.dtype, pd.CategoricalDtype):  # each category once, spread back
+            per_category = codes(keys, pd.Series(ids.cat.categories, dtype="string"), dtype)
+            out[i] = np.append(per_category, np.array(-1, dtype=dtype))[ids.cat.codes.to_numpy()]
+        else:
+            text[i] = pa.array(ids.astype("string"))
+    for i, found in zip(text, positions(list(text.values()), keys), strict=True):
+        if found is None:
+            found = pc.index_in(text[i], value_set=keys).fill_null(-1)
+            found = found.to_numpy(zero_copy_only=False)
+        out[i] = found.astype(dtype)
+    return out
 
 
 def _day_order(days: np.ndarray) -> np.ndarray:

@@ -97,36 +97,70 @@ def _words_at(data: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 
 def positions(
-    values: pa.Array | pa.ChunkedArray, value_set: pa.Array | pa.ChunkedArray
-) -> np.ndarray | None:
-    """Each value's position in ``value_set`` (distinct strings, no nulls; -1: missing or not
-    there), found by exact keys when the ids of both have one length of up to 8 bytes; None
-    (not looked up) otherwise. Only the non-null values are looked up: a lead id column of
-    activities is mostly empty."""
+    columns: list[pa.Array | pa.ChunkedArray], value_set: pa.Array | pa.ChunkedArray
+) -> list[np.ndarray | None]:
+    """For each column, each value's position in ``value_set`` (distinct strings, no nulls;
+    -1: missing or not there), found by exact keys when the ids of both have one length of up
+    to 8 bytes; None (not looked up) for a column where they do not.
+
+    Only the non-null values are looked up (a lead id column of activities is mostly empty),
+    and every column in one lookup: Arrow builds its hash table of the value set for each
+    lookup, about 50 ms for a million customers.
+    """
     if isinstance(value_set, pa.ChunkedArray):
         value_set = value_set.combine_chunks()
     known = None if value_set.null_count else id_keys(value_set)
     if known is None or not known.exact:
-        return None
-    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-    starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
-    parts, rows = [], []
-    for start, chunk in zip(starts, chunks, strict=False):
-        if chunk.null_count == len(chunk):
-            continue  # all missing: nothing to look up
-        found = id_keys(chunk)
-        if found is None:
-            return None  # several lengths: not exactly keyed
-        if found.size == known.size:  # (values of another length are none of them)
-            parts.append(found.keys)
-            where = np.arange(len(chunk)) if found.valid is None else np.flatnonzero(found.valid)
-            rows.append(start + where)
-    keys = parts[0] if len(parts) == 1 else np.concatenate(parts or [np.empty(0, np.uint64)])
-    index = pc.index_in(pa.array(keys), value_set=pa.array(known.keys))
-    looked_up = index.fill_null(-1).to_numpy(zero_copy_only=False)
-    if len(keys) == len(values):
-        return looked_up  # no missing value
-    out = np.full(len(values), -1, dtype=looked_up.dtype)
-    if rows:
-        out[np.concatenate(rows)] = looked_up
+        return [None] * len(columns)
+    keyed = [_keyed(column, known.size) for column in columns]
+    parts = [pa.array(keys) for k in keyed if k is not None for keys in k.keys]
+    found = pc.index_in(pa.chunked_array(parts, pa.uint64()), value_set=pa.array(known.keys))
+    found = found.fill_null(-1)
+    out: list[np.ndarray | None] = []
+    at = 0
+    for column, k in zip(columns, keyed, strict=True):
+        if k is None:
+            out.append(None)
+            continue
+        looked_up = found.slice(at, k.count).to_numpy()
+        at += k.count
+        if k.rows is None:
+            out.append(looked_up)  # every row held a value of the length
+            continue
+        spread = np.full(len(column), -1, dtype=looked_up.dtype)
+        spread[k.rows] = looked_up
+        out.append(spread)
     return out
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    keys: list[np.ndarray]
+    """Per chunk, the keys of its values of the value set's length."""
+    rows: np.ndarray | None
+    """Their rows in the column (None: every row, in order)."""
+
+    @property
+    def count(self) -> int:
+        return sum(len(k) for k in self.keys)
+
+
+def _keyed(column: pa.Array | pa.ChunkedArray, size: int) -> _Keyed | None:
+    """The keys of a column's values of ``size`` bytes; None when a chunk mixes lengths (its
+    values cannot be keyed exactly). Values of another length are left out: none is there."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    found: list[IdKeys | None] = []
+    for chunk in chunks:
+        keys = id_keys(chunk) if chunk.null_count < len(chunk) else None  # None: all missing
+        if keys is None and chunk.null_count < len(chunk):
+            return None
+        found.append(keys if keys is not None and keys.size == size else None)
+    keys = [k.keys for k in found if k is not None]
+    if all(
+        k is not None and k.valid is None for k, c in zip(found, chunks, strict=True) if len(c)
+    ):
+        return _Keyed(keys, None)
+    starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
+    rows = [start + (np.arange(len(k.keys)) if k.valid is None else np.flatnonzero(k.valid))
+            for start, k in zip(starts, found, strict=False) if k is not None]  # fmt: skip
+    return _Keyed(keys, np.concatenate(rows or [np.empty(0, np.int64)]))

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from features.contract import ENTITY_TABLES, TABLES
-from features.event_table import codes
+from features.event_table import many_codes
 from features.findings import Findings
 from features.quality_checks import LeftOut
 
@@ -45,11 +45,13 @@ def check_references(
             positions = np.arange(len(tables[name]), dtype=np.int64)
             positions.flags.writeable = False  # shared with the build: read-only
             found[(name, key)] = (tables[name], positions)
+    looked_up = _look_up(tables, known)
     table_codes: dict[str, dict[str, np.ndarray]] = {}
     for name in list(tables):
         if name in ENTITY_TABLES.values():
-            if name == "leads" and "customer_id" in known:
-                _unlink_unknown_customers(tables[name], known["customer_id"], findings)
+            if (name, "customer_id") in looked_up:
+                _unlink_unknown_customers(tables[name], looked_up[(name, "customer_id")],
+                                          findings)  # fmt: skip
             continue
         df = tables[name]
         either = len(TABLES[name].entity_keys) > 1  # activities, campaign events: either or both
@@ -58,7 +60,7 @@ def check_references(
                      "without customer_id or lead_id")  # fmt: skip
         table_codes[name] = {}
         for key in (k for k in TABLES[name].entity_keys if k in known):
-            code = codes(known[key], df[key])
+            code = looked_up[(name, key)]
             unknown = code < 0
             if either:
                 unknown &= df[key].notna().to_numpy(dtype=bool)
@@ -75,9 +77,24 @@ def check_references(
     return found
 
 
-def _unlink_unknown_customers(leads: pd.DataFrame, customers: pa.Array, findings: Findings):
+def _look_up(
+    tables: dict[str, pd.DataFrame], known: dict[str, pa.Array]
+) -> dict[tuple[str, str], np.ndarray]:
+    """Each (table, id column)'s positions among the ``known`` ids of its key, every column of
+    one key looked up together (one hash table of a million customers, not one per table)."""
+    wanted = [(name, key) for name in tables for key in TABLES[name].entity_keys
+              if key in known and ENTITY_TABLES[key] != name]  # fmt: skip
+    found = {}
+    for key, ids in known.items():
+        columns = [(name, k) for name, k in wanted if k == key]
+        lookups = many_codes(ids, [tables[name][key] for name, _ in columns])
+        found.update(zip(columns, lookups, strict=True))
+    return found
+
+
+def _unlink_unknown_customers(leads: pd.DataFrame, code: np.ndarray, findings: Findings):
     ids = leads["customer_id"]
-    unknown = ids.notna() & pd.Series(codes(customers, ids) < 0, index=leads.index)
+    unknown = ids.notna() & pd.Series(code < 0, index=leads.index)
     n = int(unknown.sum())
     if n:
         leads.loc[unknown, "customer_id"] = None

@@ -57,14 +57,23 @@ def test_positions_are_those_arrow_finds(width: int, nulls: bool, other_lengths:
     one = pa.array(wanted, pa.large_string())
     for values in (chunks, one):
         expected = pc.index_in(values, value_set=known).fill_null(-1).to_pylist()
-        found = positions(values, known)
+        (found,) = positions([values], known)
         if other_lengths or width > 8:
             assert found is None  # not exactly keyed: left to Arrow's string lookup
         else:
             assert found.tolist() == expected
 
 
-def test_positions_of_an_empty_or_all_missing_column() -> None:
-    known = pa.array(["A1", "B2"])
-    assert positions(pa.array([], pa.string()), known).tolist() == []
-    assert positions(pa.array([None, None], pa.string()), known).tolist() == [-1, -1]
+def test_positions_of_several_columns_empty_or_missing_ones_included() -> None:
+    known = pa.array(["A1", "B2", "C3"])
+    columns = [pa.array([], pa.string()), pa.array([None, None], pa.string()),
+               pa.chunked_array([["C3", None], ["A1", "B2"], ["ZZZ"]]), pa.array(["B2", "A1"]),
+               pa.array(["A1", "ZZZ"])]  # fmt: skip
+    found = positions(columns, known)
+    assert [f.tolist() if f is not None else None for f in found] == [
+        [],
+        [-1, -1],
+        [2, -1, 0, 1, -1],
+        [1, 0],
+        None,  # the last mixes lengths: not keyed
+    ]
