@@ -1,8 +1,9 @@
 """Reading one export file (CSV in UTF-8 / UTF-8 BOM / GB18030, or Parquet) into raw strings.
 
 Every cell of a CSV is read as a string (``dtype=str``) so ids such as ``00123`` survive; typing
-happens later, per the contract. A file that cannot be read raises :class:`ReadProblem` with a
-message naming the file and what to do.
+happens later, per the contract (a Parquet file's text columns that become categories may be
+read as categoricals of their strings). A file that cannot be read raises :class:`ReadProblem`
+with a message naming the file and what to do.
 """
 
 from __future__ import annotations
