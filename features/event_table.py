@@ -46,7 +46,8 @@ def many_codes(
             out[i] = np.append(per_category, np.array(-1, dtype=dtype))[ids.cat.codes.to_numpy()]
         else:
             text[i] = pa.array(ids.astype("string"))
-    for i, found in zip(text, positions(list(text.values()), keys), strict=True):
+    found_by_keys = positions(list(text.values()), keys) if text else []
+    for i, found in zip(text, found_by_keys, strict=True):
         if found is None:
             found = pc.index_in(text[i], value_set=keys).fill_null(-1)
             found = found.to_numpy(zero_copy_only=False)
