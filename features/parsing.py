@@ -126,8 +126,8 @@ def parse_category(series: pd.Series, column: Column, *, as_category: bool = Fal
     """
     # Categories repeat: clean and respell each distinct value once, then spread back by code
     # (no cleaned copy of a 10-million-row column).
-    raw_codes, raw_uniq = _factorized(series)
-    clean_codes, uniq = pd.factorize(clean_strings(pd.Series(raw_uniq, dtype=_uniq_dtype(series))))
+    raw_codes, raw_uniq = _distinct(series)
+    clean_codes, uniq = pd.factorize(clean_strings(raw_uniq))
     rows = np.bincount(raw_codes[raw_codes >= 0], minlength=len(raw_uniq))  # per raw value
     kept = clean_codes >= 0  # not blank once cleaned
     counts = np.bincount(clean_codes[kept], weights=rows[kept], minlength=len(uniq))
@@ -162,17 +162,12 @@ def parse_category(series: pd.Series, column: Column, *, as_category: bool = Fal
                   normalised=count)  # fmt: skip
 
 
-def _factorized(series: pd.Series) -> tuple[np.ndarray, pd.Index | np.ndarray]:
+def _distinct(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Codes (-1: missing) and distinct values of ``series``; a categorical's own."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), series.cat.categories
-    return pd.factorize(series)
-
-
-def _uniq_dtype(series: pd.Series):
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.dtype.categories.dtype
-    return series.dtype
+        return series.cat.codes.to_numpy(), pd.Series(series.cat.categories)
+    codes, uniq = pd.factorize(series)
+    return codes, pd.Series(uniq, dtype=series.dtype)
 
 
 def parse_column(
