@@ -10,6 +10,7 @@ numpy nor pyarrow reads fixed-length strings as integers.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,8 @@ import pyarrow.compute as pc
 from features.arrow_rows import string_offsets
 
 _MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime: mixes a word into the key
+_SPLIT_AT = 1 << 20
+"""Lookups of at least this many keys are split between threads (up to 4, one per core)."""
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,7 @@ def positions(
         return [None] * len(columns)
     keyed = [_keyed(column, known.size) for column in columns]
     parts = [pa.array(keys) for k in keyed if k is not None for keys in k.keys]
-    found = pc.index_in(pa.chunked_array(parts, pa.uint64()), value_set=pa.array(known.keys))
-    found = found.fill_null(-1)
+    found = _index_in(pa.chunked_array(parts, pa.uint64()), pa.array(known.keys)).fill_null(-1)
     out: list[np.ndarray | None] = []
     at = 0
     for column, k in zip(columns, keyed, strict=True):
@@ -131,6 +133,24 @@ def positions(
         spread[k.rows] = looked_up
         out.append(spread)
     return out
+
+
+def _index_in(keys: pa.ChunkedArray, value_set: pa.Array) -> pa.ChunkedArray:
+    """``pc.index_in`` of many keys, its parts on several cores at once.
+
+    Each probe of a million customers' hash table (50 MB) is a cache miss; Arrow looks them
+    up on one thread, but releases the GIL, so parts run side by side, each with its own copy
+    of the table (built in ~60 ms). 27M ids among 1M customers, 2 cores: 1.24 -> 0.80 s;
+    among 200k: 0.11 -> 0.07 s.
+    """
+    workers = min(pa.cpu_count(), 4) if len(keys) >= _SPLIT_AT else 1
+    if workers < 2:
+        return pc.index_in(keys, value_set=value_set)
+    step = -(-len(keys) // workers)
+    parts = [keys.slice(start, step) for start in range(0, len(keys), step)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index_in") as pool:
+        found = list(pool.map(lambda part: pc.index_in(part, value_set=value_set), parts))
+    return pa.chunked_array([chunk for part in found for chunk in part.chunks], pa.int32())
 
 
 @dataclass(frozen=True)

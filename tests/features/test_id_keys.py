@@ -77,3 +77,19 @@ def test_positions_of_several_columns_empty_or_missing_ones_included() -> None:
         [1, 0],
         None,  # the last mixes lengths: not keyed
     ]
+
+
+def test_a_long_lookup_split_between_threads_finds_the_same(monkeypatch) -> None:
+    import features.id_keys as module
+
+    rng = np.random.default_rng(0)
+    known = pa.array(sorted(set(_ids(rng, 300, 6))), pa.large_string())
+    wanted = pa.chunked_array(
+        [rng.choice(known.to_pylist(), 400).tolist(), [None, "ZZZZZZ"], _ids(rng, 50, 6)],
+        pa.large_string(),
+    )
+    expected = pc.index_in(wanted, value_set=known).fill_null(-1).to_pylist()
+    monkeypatch.setattr(module, "_SPLIT_AT", 10)
+    monkeypatch.setattr(module.pa, "cpu_count", lambda: 3)  # three parts, none chunk-aligned
+    (found,) = positions([wanted], known)
+    assert found.tolist() == expected

@@ -224,7 +224,8 @@ def test_a_row_breaking_several_rules_is_counted_once_by_the_first() -> None:
     ("values", "repeats"),
     [(["O1", "O2", "O3"], False), (["O1", "O2", "O1"], True), (["O1", None, None], False),
      (["O1", "O22", "O1"], True), (["O1", "O22", "O3"], False), (["订单1", "订单2"], False),
-     (["订单1", "订单1"], True), ([], False), (["", ""], True)],
+     (["订单1", "订单1"], True), ([], False), (["", ""], True), (["O1", "O2", "O2"], True),
+     (["O2", "O1", "O3"], False)],
 )  # fmt: skip
 def test_has_duplicates_same_width_ids_or_not(values: list, repeats: bool) -> None:
     from features.quality_checks import has_duplicates
@@ -242,7 +243,7 @@ def test_has_duplicates_of_ids_read_in_chunks_of_any_width(width: int) -> None:
 
     rng = np.random.default_rng(width)
     ids = ["".join(rng.choice(list("AB01"), width)) for _ in range(300)]
-    for values in (ids, sorted(set(ids))):
+    for values in (ids, sorted(set(ids)), sorted(ids)):  # in key order: repeats are neighbours
         chunks = pa.chunked_array([values[:100], values[100:]], pa.large_string())
         series = pd.Series(pd.arrays.ArrowExtensionArray(chunks))
         assert has_duplicates(series) is bool(series.duplicated().any())
