@@ -19,6 +19,18 @@ prints how the plain groupby baseline scaled in the same builds: on a VM where a
 a million ids no longer fits the caches, that pass alone grows several times faster than
 linear.
 
+Each timed build follows an untimed warm-up build of the same size (``--no-warm-up``: none).
+On a VM that hands freed memory back to its host (virtio-balloon free page reporting, as on
+the development machines), the first touch of a page costs a host fault, unless the page was
+freed a moment ago: a build then runs faster after a bigger one than after a smaller one or
+an idle pause. Plain alternation gave every small build the warm memory of the big build just
+before it, and every big build mostly cold memory (kernel time of the whole build process,
+200k customers: 0.7-1.1 s right after a 1M build, 2.8 s after 30 s idle; 1M customers:
+7.2-7.4 s right after a 1M build, 11-18 s after a 200k build or an idle pause). With a
+warm-up, each timed build starts from the memory its own size left, so the ratio compares
+the work, not the order of the runs. The kernel (system) time of each timed build is printed
+with its wall time.
+
 Data: the sample generator's canonical tables (``features.sample.build_tables``, same event
 volume as ``crmml demo-data``) as Parquet files; without the generator, a minimal vectorised
 orders/customers generator. Each phase runs in a fresh process so its peak RSS
@@ -154,6 +166,7 @@ def phase_build(args) -> dict:
         for t in EVENT_TABLES
         if (folder / f"{t}.parquet").is_file()
     )
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     with reuse_freed_memory():  # as the command: the build reuses what the gate frees
         t0 = time.perf_counter()
         exports = load_clean_exports(folder, as_of=AS_OF)
@@ -169,6 +182,7 @@ def phase_build(args) -> dict:
         )
         build_s = time.perf_counter() - t0
     build_peak_mb = _peak_mb()
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     orders = exports.tables["orders"]
     t0 = time.perf_counter()
     orders.groupby("customer_id").agg(
@@ -181,6 +195,7 @@ def phase_build(args) -> dict:
         "gate_seconds": gate_s,
         "build_seconds": build_s,
         "command_seconds": gate_s + build_s,
+        "command_kernel_seconds": cpu1.ru_stime - cpu0.ru_stime,
         "baseline_groupby_seconds": baseline_s,
         "rss_after_gate_mb": loaded_mb,
         "peak_rss_mb": build_peak_mb,
@@ -197,6 +212,12 @@ def main() -> None:
     p.add_argument("--phase", choices=["generate", "build"], help=argparse.SUPPRESS)
     p.add_argument("--scale-to", type=int, default=None, help="also N customers; compare")
     p.add_argument("--rounds", type=int, default=3, help="builds per size with --scale-to")
+    p.add_argument(
+        "--warm-up",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="with --scale-to, an untimed build of the same size before each timed one",
+    )
     args = p.parse_args()
     if args.phase:
         fn = phase_generate if args.phase == "generate" else phase_build
@@ -260,7 +281,11 @@ def _scaling(args) -> None:
         runs: dict[int, list[dict]] = {n: [] for n in sizes}
         for _ in range(args.rounds):
             for n in sizes:
+                if args.warm_up:  # leaves the memory state of this size (see the docstring)
+                    _run("build", args, n, folders[n])
                 runs[n].append(_run("build", args, n, folders[n]))
+    how = "each after a warm-up build of its size" if args.warm_up else "no warm-up builds"
+    print(f"{args.rounds} timed builds per size, alternating, {how}")
     small, big = sizes
     events = {n: runs[n][0]["events"] for n in sizes}
     for n in sizes:
@@ -271,6 +296,9 @@ def _scaling(args) -> None:
         median = {n: statistics.median(r[key] for r in runs[n]) for n in sizes}
         for n in sizes:
             seconds = ", ".join(f"{r[key]:.2f}" for r in runs[n])
+            if key == "command_seconds":
+                kernel = ", ".join(f"{r['command_kernel_seconds']:.1f}" for r in runs[n])
+                seconds += f"; kernel time {kernel}"
             print(
                 f"{what:16} {n:>9,}: median {median[n]:6.2f} s (runs in order {seconds}), "
                 f"{events[n] / median[n]:,.0f} events/s"

@@ -10,6 +10,10 @@ prints every phase at both sizes and its ratio: a phase whose ratio is above the
 is what makes the whole build worse than linear. Kernel time and page faults are the
 process's (all threads) while the phase ran; on a VM, fresh pages are what costs kernel time.
 ``--workdir DIR`` keeps the generated tables in ``DIR/<customers>`` for the next run.
+
+``--gate`` runs the whole command instead: the data-quality gate over the Parquet files
+(its rules timed too), then the build. Each timed build follows an untimed one of the same
+size, as in ``benchmarks/features.py`` (``--no-warm-up``: none); see there why.
 """
 
 from __future__ import annotations
@@ -46,14 +50,24 @@ PHASES = (
     ("features.build", "_id_maps"),
     ("features.output", "TrainingSetWriter.commit"),
 )
+GATE_PHASES = (
+    ("features.quality", "ingest"),
+    ("features.quality", "check_keys"),
+    ("features.quality_checks", "LeftOut.drop"),
+    ("features.quality", "merge_duplicate_customers"),
+    ("features.quality_merge", "rewrite_customer_ids"),
+    ("features.quality", "check_references"),
+    ("features.quality_references", "_look_up"),
+    ("features.quality", "check_clean_tables"),
+)
 
 
-def _instrument(totals: dict[str, list[float]]) -> None:
+def _instrument(totals: dict[str, list[float]], phases=PHASES) -> None:
     """Wrap each phase function so its calls on the main thread add to ``totals``."""
     import importlib
     import threading
 
-    for module_name, qualname in PHASES:
+    for module_name, qualname in phases:
         owner = importlib.import_module(module_name)
         *path, attr = qualname.split(".")
         for part in path:
@@ -76,21 +90,34 @@ def _instrument(totals: dict[str, list[float]]) -> None:
         setattr(owner, attr, timed)
 
 
-def phase_build(folder: Path) -> dict:
-    """One instrumented build of ``folder/tables`` (run in a fresh process)."""
+def phase_build(folder: Path, gate: bool = False) -> dict:
+    """One instrumented build of ``folder/tables`` (run in a fresh process); with ``gate``,
+    the quality gate over the files first, timed with the build."""
     from datetime import date
 
     import pandas as pd
 
+    from crmml.memory import reuse_freed_memory
+
     totals: dict[str, list[float]] = {}
-    _instrument(totals)
+    _instrument(totals, PHASES + GATE_PHASES if gate else PHASES)
     from features.build import build_training_sets
     from features.exports import Exports
+    from features.quality import load_clean_exports
 
-    tables = {p.stem: pd.read_parquet(p) for p in sorted((folder / "tables").glob("*.parquet"))}
-    exports = Exports(tables=tables, as_of=date(2026, 6, 30), file_hashes={}, quality={})
+    as_of = date(2026, 6, 30)
+    if not gate:
+        paths = sorted((folder / "tables").glob("*.parquet"))
+        exports = Exports(
+            tables={p.stem: pd.read_parquet(p) for p in paths}, as_of=as_of, file_hashes={},
+            quality={},
+        )  # fmt: skip
     before, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
-    build_training_sets(exports, out=folder / "out", snapshots=12, every="1M", key=b"benchmark")
+    with reuse_freed_memory():  # as the command: the build reuses what the gate frees
+        if gate:
+            exports = load_clean_exports(folder / "tables", as_of=as_of)
+        build_training_sets(exports, out=folder / "out", snapshots=12, every="1M",
+                            key=b"benchmark")  # fmt: skip
     after = resource.getrusage(resource.RUSAGE_SELF)
     faults = (after.ru_minflt - before.ru_minflt) * resource.getpagesize() / 2**20
     total = [time.perf_counter() - t0, after.ru_stime - before.ru_stime, faults]
@@ -105,22 +132,24 @@ def _generate(customers: int, folder: Path) -> None:
     subprocess.run(cmd, check=True, capture_output=True)
 
 
-def _build(folder: Path) -> dict:
+def _build(folder: Path, *, gate: bool, warm_up: bool) -> dict:
     # features.py is loaded by its path: its folder is off the import path (see above).
     spec = importlib.util.spec_from_file_location("features_benchmark", BENCHMARK)
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
-    return benchmark.run_json(
-        [sys.executable, __file__, "--build", str(folder)], f"build of {folder}"
-    )
+    cmd = [sys.executable, __file__, "--build", str(folder)] + (["--gate"] if gate else [])
+    if warm_up:
+        benchmark.run_json(cmd, f"warm-up build of {folder}")
+    return benchmark.run_json(cmd, f"build of {folder}")
 
 
 def _report(sizes: list[int], results: list[dict]) -> None:
-    names = [q for _, q in PHASES if any(q in r["phases"] for r in results)]
+    names = [q for _, q in GATE_PHASES + PHASES if any(q in r["phases"] for r in results)]
     head = "".join(f"{f'{n:,}':>26}" for n in sizes)
     print(f"{'phase':28}{head}  (wall s / kernel s / faulted MB)")
     rows = [(n, [r["phases"].get(n, [0.0, 0.0, 0.0]) for r in results]) for n in names]
-    rows.append(("whole build", [r["total"] for r in results]))
+    rows.append(("whole command" if "ingest" in names else "whole build",
+                 [r["total"] for r in results]))  # fmt: skip
     for name, values in rows:
         cells = "".join(f"{w:9.2f} {k:6.2f} {mb:8,.0f}  " for w, k, mb in values)
         small, big = values[0][0], values[-1][0]
@@ -135,10 +164,13 @@ def main() -> None:
     p.add_argument("--customers", type=int, default=200_000)
     p.add_argument("--scale-to", type=int, default=None, help="also N customers; compare")
     p.add_argument("--workdir", default=None, help="keep generated tables here")
+    p.add_argument("--gate", action="store_true", help="time the quality gate and its rules too")
+    p.add_argument("--warm-up", action=argparse.BooleanOptionalAction, default=True,
+                   help="an untimed build of the same size before each timed one")  # fmt: skip
     p.add_argument("--build", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.build:
-        print(json.dumps(phase_build(args.build)))
+        print(json.dumps(phase_build(args.build, gate=args.gate)))
         return
     sizes = [args.customers] + ([args.scale_to] if args.scale_to else [])
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,7 +178,7 @@ def main() -> None:
         folders = [base / str(n) for n in sizes]
         for n, folder in zip(sizes, folders, strict=True):
             _generate(n, folder)
-        _report(sizes, [_build(folder) for folder in folders])
+        _report(sizes, [_build(f, gate=args.gate, warm_up=args.warm_up) for f in folders])
 
 
 if __name__ == "__main__":
